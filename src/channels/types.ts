@@ -1,0 +1,90 @@
+// The one interface every payment channel adapter implements. Adapters translate the channel's
+// wire protocol into these normalized outcomes; channel field names never leak past this file.
+
+export type ChannelName = 'wechatpay';
+
+/** What the buyer's client needs to pay: a QR code to show, or a URL to send the buyer to. */
+export type PayAction =
+  | { type: 'qr_code'; codeUrl: string }
+  | { type: 'redirect'; url: string };
+
+export interface CreatePaymentInput {
+  /** Our attempt's out_trade_no: the channel-side idempotency key, reused on every retry. */
+  outTradeNo: string;
+  amountMinor: number;
+  currency: 'CNY';
+  /** Shown to the buyer; adapters truncate to the channel's limit. */
+  description: string;
+  /** Last moment the buyer may pay. Must be identical on a retry of the same outTradeNo. */
+  expiresAt: Date;
+  method: string;
+}
+
+/** Facts the channel reported about one trade; `unknown` means "ask again later" (G6). */
+export type TradeStatus =
+  | {
+      kind: 'paid';
+      channelTradeNo: string;
+      amountMinor: number;
+      currency: string;
+      paidAt: Date;
+    }
+  | { kind: 'not_paid' }
+  | { kind: 'closed' }
+  | { kind: 'not_found' }
+  | { kind: 'unknown'; reason: string };
+
+export type CreatePaymentResult =
+  | { kind: 'created'; action: PayAction }
+  /** Timeout, 5xx, unsigned answer…: the trade may or may not exist; query it. */
+  | { kind: 'unknown'; reason: string }
+  /** A final business refusal (bad parameters, closed trade, …); the trade will never be payable. */
+  | { kind: 'rejected'; code: string; message: string };
+
+export type ClosePaymentResult =
+  | { kind: 'closed' }
+  /** The channel refused to close because the trade is paid: query it to learn the details. */
+  | { kind: 'paid' }
+  | { kind: 'not_found' }
+  | { kind: 'unknown'; reason: string };
+
+export interface RawHttpRequest {
+  /** Header names lower-cased, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body exactly as received; signatures are checked over these bytes. */
+  rawBody: string;
+}
+
+export type NotificationResult =
+  | {
+      verified: true;
+      /** The channel's own id of this notification (inbox dedupe key). */
+      notificationId: string;
+      outTradeNo: string;
+      status: TradeStatus;
+    }
+  | {
+      verified: false;
+      /** Stable reason code, e.g. `bad_signature`, `stale_timestamp`, `wrong_merchant`. */
+      reason: string;
+      notificationId?: string;
+      /** When it could still be read (e.g. decrypted), so an active query can be triggered. */
+      outTradeNo?: string;
+    };
+
+/** The HTTP answer the channel's protocol wants for an accepted or refused notification. */
+export interface NotificationAck {
+  statusCode: number;
+  contentType: string;
+  body: string;
+}
+
+export interface Channel {
+  readonly name: ChannelName;
+  createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult>;
+  queryPayment(outTradeNo: string): Promise<TradeStatus>;
+  closePayment(outTradeNo: string): Promise<ClosePaymentResult>;
+  /** Verifies signature, freshness and merchant identity, then decrypts. Never throws for bad input. */
+  parseNotification(request: RawHttpRequest): Promise<NotificationResult>;
+  notificationAck(accepted: boolean, message?: string): NotificationAck;
+}

@@ -1,0 +1,32 @@
+// The PostgreSQL pool and the one transaction helper every state change goes through.
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type Tx = pg.PoolClient;
+/** Anything that can run a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+// BIGINT columns hold minor units and sequence numbers well below 2^53; read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createPool(connectionString: string, max: number, applicationName = 'paycenter'): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
+  // A server-side disconnect of an idle client must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function withTransaction<T>(pool: Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
