@@ -1,0 +1,126 @@
+// What a channel's answer about one attempt does to the attempt and its order. Pure: the
+// services read the rows under the order's lock, call this, and apply the result.
+import type { TradeStatus } from '../channels/types.ts';
+import type { EventType } from './events.ts';
+import { isOpenAttempt, type AttemptState, type OrderState } from './states.ts';
+
+export interface OrderFacts {
+  id: string;
+  state: OrderState;
+  amountMinor: number;
+  currency: string;
+  paidAttemptId: string | null;
+}
+
+export interface AttemptFacts {
+  id: string;
+  state: AttemptState;
+  amountMinor: number;
+  currency: string;
+}
+
+/** Where the answer came from; it decides nothing but is written into the audit reason. */
+export type EvidenceSource = 'notification' | 'query' | 'close' | 'sync';
+
+export interface DecisionContext {
+  source: EvidenceSource;
+  /** We closed (or are closing) this attempt at the channel: the merchant asked, or the order expired. */
+  closing: boolean;
+}
+
+export type Anomaly = 'amount_mismatch' | 'duplicate_payment' | 'late_payment';
+
+export interface Decision {
+  attempt?: { to: AttemptState; channelTradeNo?: string; paidAt?: Date };
+  order?: { to: OrderState; paidAttemptId?: string };
+  event?: EventType;
+  /** Written into the transition audit. */
+  reason: string;
+  anomaly?: Anomaly;
+  /** True when this answer settles the attempt: no further query is needed. */
+  resolved: boolean;
+}
+
+const NOTHING = (reason: string): Decision => ({ reason, resolved: false });
+
+export function decideOnTradeStatus(
+  order: OrderFacts,
+  attempt: AttemptFacts,
+  status: TradeStatus,
+  ctx: DecisionContext,
+): Decision {
+  switch (status.kind) {
+    case 'paid':
+      return decidePaid(order, attempt, status, ctx);
+    case 'closed':
+      return decideClosed(order, attempt, `${ctx.source}: channel reports the trade closed`, ctx.closing);
+    case 'not_found':
+      // Early "not found" can mean "not created yet"; only once we have closed the trade may we
+      // conclude it never existed (and now never can).
+      return ctx.closing
+        ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, true)
+        : NOTHING(`${ctx.source}: trade not found yet`);
+    case 'not_paid':
+      return NOTHING(`${ctx.source}: not paid`);
+    case 'unknown':
+      return NOTHING(`${ctx.source}: unknown (${status.reason})`);
+    default: {
+      const impossible: never = status;
+      throw new Error(`unhandled trade status ${JSON.stringify(impossible)}`);
+    }
+  }
+}
+
+function decidePaid(
+  order: OrderFacts,
+  attempt: AttemptFacts,
+  status: Extract<TradeStatus, { kind: 'paid' }>,
+  ctx: DecisionContext,
+): Decision {
+  if (status.amountMinor !== attempt.amountMinor || status.currency !== attempt.currency) {
+    return {
+      reason: `${ctx.source}: paid ${status.amountMinor} ${status.currency} but the attempt is ${attempt.amountMinor} ${attempt.currency}`,
+      anomaly: 'amount_mismatch',
+      resolved: false,
+    };
+  }
+  const reason = `${ctx.source}: channel reports paid (${status.channelTradeNo})`;
+  const attemptChange =
+    attempt.state === 'SUCCEEDED'
+      ? undefined
+      : { to: 'SUCCEEDED' as const, channelTradeNo: status.channelTradeNo, paidAt: status.paidAt };
+  switch (order.state) {
+    case 'PAYING':
+    case 'EXCEPTION':
+    case 'CREATED':
+      return {
+        attempt: attemptChange,
+        order: { to: 'PAID', paidAttemptId: attempt.id },
+        event: 'order.paid',
+        reason,
+        resolved: true,
+      };
+    case 'PAID':
+      return order.paidAttemptId === attempt.id
+        ? { attempt: attemptChange, reason, resolved: true }
+        : { attempt: attemptChange, reason, anomaly: 'duplicate_payment', resolved: true };
+    case 'CLOSED':
+      return { attempt: attemptChange, reason, anomaly: 'late_payment', resolved: true };
+    default: {
+      const impossible: never = order.state;
+      throw new Error(`unhandled order state ${String(impossible)}`);
+    }
+  }
+}
+
+function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, closing: boolean): Decision {
+  if (!isOpenAttempt(attempt.state)) return { reason, resolved: true };
+  const closeOrder = closing && (order.state === 'PAYING' || order.state === 'EXCEPTION' || order.state === 'CREATED');
+  return {
+    attempt: { to: 'CLOSED' },
+    order: closeOrder ? { to: 'CLOSED' } : undefined,
+    event: closeOrder ? 'order.closed' : undefined,
+    reason,
+    resolved: true,
+  };
+}

@@ -1,0 +1,80 @@
+// Prometheus metrics. Gauges over the database are computed when /metrics is scraped.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pool } from '../store/db.ts';
+import { countOrdersByState, countOverduePaying } from '../store/metrics.ts';
+import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
+import { ORDER_STATES } from '../domain/states.ts';
+
+export interface Metrics {
+  registry: Registry;
+  channelCallSeconds: Histogram<'channel' | 'operation' | 'outcome'>;
+  channelCallErrors: Counter<'channel' | 'operation'>;
+  notificationsRefused: Counter<'channel' | 'reason'>;
+  notificationsAccepted: Counter<'channel'>;
+  anomalies: Counter<'kind'>;
+}
+
+export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'paycenter_process_' });
+  new Gauge({
+    name: 'paycenter_orders',
+    help: 'Orders by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = await countOrdersByState(pool);
+      for (const state of ORDER_STATES) this.set({ state }, counts.get(state) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'paycenter_orders_exception',
+    help: 'Orders in EXCEPTION: unresolved after the query schedule; an operator may need to act.',
+    registers: [registry],
+    async collect() {
+      this.set((await countOrdersByState(pool)).get('EXCEPTION') ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'paycenter_paying_overdue',
+    help: 'PAYING orders whose open attempt is older than the first query delay (notifications may be lost).',
+    registers: [registry],
+    async collect() {
+      this.set(await countOverduePaying(pool, firstQueryDelayMs));
+    },
+  });
+  return {
+    registry,
+    channelCallSeconds: new Histogram({
+      name: 'paycenter_channel_call_seconds',
+      help: 'Latency of calls to payment channels.',
+      labelNames: ['channel', 'operation', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    channelCallErrors: new Counter({
+      name: 'paycenter_channel_call_errors_total',
+      help: 'Channel calls whose answer was unknown (timeout, 5xx, unsigned).',
+      labelNames: ['channel', 'operation'],
+      registers: [registry],
+    }),
+    notificationsRefused: new Counter({
+      name: 'paycenter_notifications_refused_total',
+      help: 'Notifications refused (bad signature, stale, wrong merchant, unknown order, amount mismatch …).',
+      labelNames: ['channel', 'reason'],
+      registers: [registry],
+    }),
+    notificationsAccepted: new Counter({
+      name: 'paycenter_notifications_accepted_total',
+      help: 'Notifications verified and applied.',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    anomalies: new Counter({
+      name: 'paycenter_payment_anomalies_total',
+      help: 'Payments reported on orders already paid by another attempt, on closed orders, or for a wrong amount.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}

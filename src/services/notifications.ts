@@ -1,0 +1,60 @@
+// Flow 3: a channel's notification. Verified first (G5); then stored and applied in one
+// transaction with the order's lock held, so a duplicate finds the work done. Anything that
+// does not check out is stored, refused, counted, and triggers an active query instead.
+import { findAttemptByOutTradeNo } from '../store/orders.ts';
+import { insertNotification, setNotificationOutcome } from '../store/evidence.ts';
+import { addJob } from '../store/jobs.ts';
+import type { NotificationAck, RawHttpRequest } from '../channels/types.ts';
+import { queryNowJob } from './reconcile.ts';
+import { settleAttempt } from './state-change.ts';
+import { channelFor } from './channel-calls.ts';
+import type { ServiceContext } from './context.ts';
+
+/** Only these headers are kept as evidence: they carry the signature, never a secret. */
+function evidenceHeaders(headers: RawHttpRequest['headers']): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('wechatpay-') || name === 'content-type' || name === 'user-agent' || name === 'request-id') {
+      kept[name] = value;
+    }
+  }
+  return kept;
+}
+
+const BODY_STORED_CHARS_MAX = 64 * 1024;
+
+export async function handleNotification(ctx: ServiceContext, channelName: string, request: RawHttpRequest): Promise<NotificationAck> {
+  const channel = channelFor(ctx, channelName);
+  const parsed = await channel.parseNotification(request);
+  const outTradeNo = parsed.outTradeNo;
+  const attempt = outTradeNo ? await findAttemptByOutTradeNo(ctx.pool, channelName, outTradeNo) : null;
+  const evidence = {
+    channel: channelName,
+    notificationId: parsed.notificationId ?? null,
+    outTradeNo: outTradeNo ?? null,
+    orderId: attempt?.orderId ?? null,
+    headers: evidenceHeaders(request.headers),
+    body: request.rawBody.slice(0, BODY_STORED_CHARS_MAX),
+  };
+  const refuse = async (reason: string): Promise<NotificationAck> => {
+    await insertNotification(ctx.pool, { ...evidence, verified: false, refusalReason: reason });
+    ctx.metrics.notificationsRefused.inc({ channel: channelName, reason });
+    ctx.log.warn({ channel: channelName, reason, outTradeNo, notificationId: evidence.notificationId }, 'notification refused');
+    if (attempt) await addJob(ctx.pool, queryNowJob(attempt.id));
+    return channel.notificationAck(false, reason);
+  };
+  if (!parsed.verified) return refuse(parsed.reason);
+  if (!attempt) return refuse('unknown_order');
+  const status = parsed.status;
+  if (status.kind === 'paid' && (status.amountMinor !== attempt.amountMinor || status.currency !== attempt.currency)) {
+    return refuse('amount_mismatch');
+  }
+  await settleAttempt(ctx, attempt.id, status, { source: 'notification', closing: false }, async (tx) => {
+    // Stored in the same transaction as its effect; a redelivery of the same id is a no-op here
+    // and finds the state already changed.
+    const stored = await insertNotification(tx, { ...evidence, verified: true, refusalReason: null });
+    if (stored) await setNotificationOutcome(tx, stored.id, status.kind);
+  });
+  ctx.metrics.notificationsAccepted.inc({ channel: channelName });
+  return channel.notificationAck(true);
+}

@@ -1,0 +1,171 @@
+// Use cases on orders: submit (with duplicate protection), read, close, expire.
+import { withTransaction } from '../store/db.ts';
+import {
+  findOrder,
+  findOrderByMerchantOrderNo,
+  insertOrder,
+  listAttempts,
+  listExpiredCreatedOrders,
+  lockOrder,
+  type AttemptRow,
+  type OrderRow,
+} from '../store/orders.ts';
+import { orderTimeline, type TimelineEntry } from '../store/evidence.ts';
+import { PaycenterError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import { orderFingerprint } from '../domain/fingerprint.ts';
+import { isOpenAttempt } from '../domain/states.ts';
+import { orderView, type OrderView } from './views.ts';
+import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
+import { callChannel } from './channel-calls.ts';
+import type { ServiceContext } from './context.ts';
+
+export interface SubmitOrderInput {
+  merchantOrderNo: string;
+  amount: number;
+  currency: string;
+  subject: string;
+  description?: string;
+  customerId?: string;
+  metadata?: Record<string, string>;
+  expiresInSeconds?: number;
+}
+
+/** Flow 1: the guard claims the content fingerprint and the order is inserted, in one transaction. */
+export async function submitOrder(ctx: ServiceContext, appId: string, input: SubmitOrderInput): Promise<OrderView> {
+  const fingerprint = orderFingerprint(appId, input);
+  const id = newId('ord');
+  const ttlMs = input.expiresInSeconds !== undefined ? input.expiresInSeconds * 1000 : ctx.settings.orderTtlMs;
+  try {
+    const order = await withTransaction(ctx.pool, async (tx) => {
+      const holder = await ctx.guard.claim(tx, appId, fingerprint, id, ctx.settings.duplicateWindowMs);
+      if (holder !== id) {
+        throw new PaycenterError(
+          'duplicate_submission',
+          'An order with the same content was submitted moments ago; use that order (orderId) instead of creating another.',
+          { orderId: holder },
+        );
+      }
+      const inserted = await insertOrder(tx, {
+        id,
+        appId,
+        merchantOrderNo: input.merchantOrderNo,
+        amountMinor: input.amount,
+        currency: input.currency,
+        subject: input.subject,
+        description: input.description ?? null,
+        customerId: input.customerId ?? null,
+        metadata: input.metadata ?? null,
+        expiresAt: new Date(ctx.now().getTime() + ttlMs),
+      });
+      if (!inserted) {
+        const existing = await findOrderByMerchantOrderNo(tx, appId, input.merchantOrderNo);
+        throw new PaycenterError(
+          'merchant_order_no_exists',
+          `merchantOrderNo ${input.merchantOrderNo} was already used; fetch that order (orderId) or use a new number.`,
+          { orderId: existing?.id },
+        );
+      }
+      return inserted;
+    });
+    return orderView(order, []);
+  } catch (err) {
+    await ctx.guard.release(appId, fingerprint, id).catch((e: unknown) => ctx.log.warn({ err: e }, 'guard release failed'));
+    throw err;
+  }
+}
+
+export async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {
+  const order = await findOrder(ctx.pool, appId, orderId);
+  if (!order) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
+  return order;
+}
+
+export async function viewOrder(ctx: ServiceContext, order: OrderRow): Promise<OrderView> {
+  return orderView(order, await listAttempts(ctx.pool, order.id));
+}
+
+/** `sync`: a PAYING order's open attempt is queried at the channel first (flow 7). */
+export async function getOrder(ctx: ServiceContext, appId: string, orderId: string, sync = false): Promise<OrderView> {
+  const order = await requireOrder(ctx, appId, orderId);
+  if (sync && (order.state === 'PAYING' || order.state === 'EXCEPTION')) {
+    for (const attempt of await listAttempts(ctx.pool, order.id)) {
+      if (!isOpenAttempt(attempt.state)) continue;
+      const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(attempt.outTradeNo));
+      await settleAttempt(ctx, attempt.id, status, { source: 'sync', closing: false });
+    }
+    return viewOrder(ctx, await requireOrder(ctx, appId, orderId));
+  }
+  return viewOrder(ctx, order);
+}
+
+export async function getOrderByMerchantOrderNo(ctx: ServiceContext, appId: string, merchantOrderNo: string): Promise<OrderView> {
+  const order = await findOrderByMerchantOrderNo(ctx.pool, appId, merchantOrderNo);
+  if (!order) throw new PaycenterError('not_found', `No order with merchantOrderNo ${merchantOrderNo} in this app.`);
+  return viewOrder(ctx, order);
+}
+
+export async function getTimeline(ctx: ServiceContext, appId: string, orderId: string): Promise<TimelineEntry[]> {
+  await requireOrder(ctx, appId, orderId);
+  return orderTimeline(ctx.pool, orderId, TIMELINE_ENTRIES_MAX);
+}
+const TIMELINE_ENTRIES_MAX = 1000;
+
+/**
+ * Flow 5: closes the open attempt at the channel first, confirms with a query, and only then
+ * closes the order. A close that reveals a payment makes the order PAID instead.
+ */
+export async function closeOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderView> {
+  const order = await requireOrder(ctx, appId, orderId);
+  if (order.state === 'PAID') throw new PaycenterError('order_paid', 'The order is paid and cannot be closed.', { orderId });
+  if (order.state === 'CLOSED') return viewOrder(ctx, order);
+  const open = (await listAttempts(ctx.pool, order.id)).filter((a) => isOpenAttempt(a.state));
+  for (const attempt of open) {
+    if (!(await closeAndConfirm(ctx, attempt))) {
+      throw new PaycenterError('channel_unavailable', 'The channel has not confirmed the close yet; retry the same request.', {
+        orderId,
+        paymentId: attempt.id,
+      });
+    }
+  }
+  await closeIfNoOpenAttempt(ctx, order.id, 'closed by the merchant');
+  return viewOrder(ctx, await requireOrder(ctx, appId, orderId));
+}
+
+/**
+ * Closes one attempt at its channel, then confirms with a query and applies the answer.
+ * Returns false while the channel's answer is unknown (the attempt stays watched).
+ */
+export async function closeAndConfirm(ctx: ServiceContext, attempt: AttemptRow): Promise<boolean> {
+  const closed = await callChannel(ctx, attempt, 'close', (c) => c.closePayment(attempt.outTradeNo));
+  if (closed.kind === 'unknown') return false;
+  const confirmed = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(attempt.outTradeNo));
+  const { decision } = await settleAttempt(ctx, attempt.id, confirmed, { source: 'close', closing: true });
+  return decision.resolved;
+}
+
+/** A CREATED order (or a PAYING one whose attempts are all settled) closes locally. */
+async function closeIfNoOpenAttempt(
+  ctx: ServiceContext,
+  orderId: string,
+  reason: string,
+  onlyIf: (order: OrderRow) => boolean = () => true,
+): Promise<void> {
+  await withTransaction(ctx.pool, async (tx) => {
+    const order = await lockOrder(tx, orderId);
+    if (!order || (order.state !== 'CREATED' && order.state !== 'PAYING' && order.state !== 'EXCEPTION')) return;
+    if (!onlyIf(order)) return;
+    const attempts = await listAttempts(tx, orderId);
+    if (attempts.some((a) => isOpenAttempt(a.state))) return;
+    const closed = await moveOrder(tx, order, 'CLOSED', reason);
+    await emitEvent(tx, closed, 'order.closed');
+  });
+}
+
+/** The sweeper for CREATED orders past their expiry (no channel attempt to close). */
+export async function expireCreatedOrders(ctx: ServiceContext, batchSize = 500): Promise<number> {
+  const expired = await listExpiredCreatedOrders(ctx.pool, batchSize);
+  const isExpiredAndUnpaid = (o: OrderRow) => o.state === 'CREATED' && o.expiresAt <= ctx.now();
+  for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired before any payment attempt', isExpiredAndUnpaid);
+  return expired.length;
+}

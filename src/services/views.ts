@@ -1,0 +1,70 @@
+// The public shape of orders and payments, used by API answers and event payloads alike.
+import type { AttemptRow, OrderRow } from '../store/orders.ts';
+
+export interface PaymentView {
+  id: string;
+  channel: string;
+  method: string;
+  outTradeNo: string;
+  state: string;
+  amount: number;
+  currency: string;
+  action: AttemptRow['action'];
+  channelTradeNo: string | null;
+  failureCode: string | null;
+  createdAt: string;
+  paidAt: string | null;
+}
+
+export interface OrderView {
+  id: string;
+  merchantOrderNo: string;
+  amount: number;
+  currency: string;
+  subject: string;
+  description: string | null;
+  customerId: string | null;
+  metadata: Record<string, string> | null;
+  state: string;
+  expiresAt: string;
+  createdAt: string;
+  paidAt: string | null;
+  closedAt: string | null;
+  payments: PaymentView[];
+}
+
+export function paymentView(a: AttemptRow): PaymentView {
+  return {
+    id: a.id,
+    channel: a.channel,
+    method: a.method,
+    outTradeNo: a.outTradeNo,
+    state: a.state,
+    amount: a.amountMinor,
+    currency: a.currency,
+    action: a.action,
+    channelTradeNo: a.channelTradeNo,
+    failureCode: a.failureCode,
+    createdAt: a.createdAt.toISOString(),
+    paidAt: a.paidAt?.toISOString() ?? null,
+  };
+}
+
+export function orderView(o: OrderRow, attempts: AttemptRow[]): OrderView {
+  return {
+    id: o.id,
+    merchantOrderNo: o.merchantOrderNo,
+    amount: o.amountMinor,
+    currency: o.currency,
+    subject: o.subject,
+    description: o.description,
+    customerId: o.customerId,
+    metadata: o.metadata,
+    state: o.state,
+    expiresAt: o.expiresAt.toISOString(),
+    createdAt: o.createdAt.toISOString(),
+    paidAt: o.paidAt?.toISOString() ?? null,
+    closedAt: o.closedAt?.toISOString() ?? null,
+    payments: attempts.map(paymentView),
+  };
+}

@@ -1,0 +1,20 @@
+// Durable follow-up jobs, added through graphile-worker's SQL API inside the caller's
+// transaction so the job exists if and only if the state change committed.
+import type { Queryable } from './db.ts';
+
+export interface JobSpec {
+  task: string;
+  payload: Record<string, unknown>;
+  runAt?: Date;
+  /** Replaces any pending job with the same key (one query chain per attempt). */
+  jobKey?: string;
+  maxAttempts?: number;
+}
+
+export async function addJob(q: Queryable, job: JobSpec): Promise<void> {
+  await q.query(
+    `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text,
+       max_attempts => $5::int, job_key_mode => 'replace')`,
+    [job.task, JSON.stringify(job.payload), job.runAt ?? null, job.jobKey ?? null, job.maxAttempts ?? 25],
+  );
+}

@@ -1,0 +1,236 @@
+// Orders and their payment attempts: reads, inserts, and the guarded state updates.
+import type { Queryable, Tx } from './db.ts';
+import type { AttemptState, OrderState } from '../domain/states.ts';
+import type { PayAction } from '../channels/types.ts';
+
+export interface OrderRow {
+  id: string;
+  appId: string;
+  merchantOrderNo: string;
+  amountMinor: number;
+  currency: string;
+  subject: string;
+  description: string | null;
+  customerId: string | null;
+  metadata: Record<string, string> | null;
+  state: OrderState;
+  paidAttemptId: string | null;
+  eventSequence: number;
+  expiresAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AttemptRow {
+  id: string;
+  orderId: string;
+  channel: string;
+  method: string;
+  outTradeNo: string;
+  amountMinor: number;
+  currency: string;
+  state: AttemptState;
+  channelExpiresAt: Date;
+  action: PayAction | null;
+  channelTradeNo: string | null;
+  failureCode: string | null;
+  paidAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const ORDER_COLUMNS = `id, app_id AS "appId", merchant_order_no AS "merchantOrderNo", amount_minor AS "amountMinor",
+  currency, subject, description, customer_id AS "customerId", metadata, state, paid_attempt_id AS "paidAttemptId",
+  event_sequence AS "eventSequence", expires_at AS "expiresAt", paid_at AS "paidAt", closed_at AS "closedAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const ATTEMPT_COLUMNS = `id, order_id AS "orderId", channel, method, out_trade_no AS "outTradeNo",
+  amount_minor AS "amountMinor", currency, state, channel_expires_at AS "channelExpiresAt", action,
+  channel_trade_no AS "channelTradeNo", failure_code AS "failureCode", paid_at AS "paidAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export interface NewOrder {
+  id: string;
+  appId: string;
+  merchantOrderNo: string;
+  amountMinor: number;
+  currency: string;
+  subject: string;
+  description: string | null;
+  customerId: string | null;
+  metadata: Record<string, string> | null;
+  expiresAt: Date;
+}
+
+/** Inserts a CREATED order with its audit row; null when (app, merchantOrderNo) is taken. */
+export async function insertOrder(tx: Tx, o: NewOrder): Promise<OrderRow | null> {
+  const { rows } = await tx.query<OrderRow>(
+    `WITH inserted AS (
+       INSERT INTO orders (id, app_id, merchant_order_no, amount_minor, currency, subject, description, customer_id, metadata, state, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'CREATED', $10)
+       ON CONFLICT (app_id, merchant_order_no) DO NOTHING
+       RETURNING *
+     ), audit AS (
+       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
+       SELECT id, 'order', id, NULL, 'CREATED', 'order submitted' FROM inserted
+     )
+     SELECT ${ORDER_COLUMNS} FROM inserted`,
+    [o.id, o.appId, o.merchantOrderNo, o.amountMinor, o.currency, o.subject, o.description, o.customerId, o.metadata, o.expiresAt],
+  );
+  return rows[0] ?? null;
+}
+
+export async function findOrder(q: Queryable, appId: string, id: string): Promise<OrderRow | null> {
+  const { rows } = await q.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND app_id = $2`, [id, appId]);
+  return rows[0] ?? null;
+}
+
+export async function findOrderByMerchantOrderNo(q: Queryable, appId: string, merchantOrderNo: string): Promise<OrderRow | null> {
+  const { rows } = await q.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE app_id = $1 AND merchant_order_no = $2`,
+    [appId, merchantOrderNo],
+  );
+  return rows[0] ?? null;
+}
+
+/** The per-order lock: every decision about an order is taken while holding it. */
+export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | null> {
+  const { rows } = await tx.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listAttempts(q: Queryable, orderId: string): Promise<AttemptRow[]> {
+  const { rows } = await q.query<AttemptRow>(
+    `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id`,
+    [orderId],
+  );
+  return rows;
+}
+
+export async function findAttempt(q: Queryable, id: string): Promise<AttemptRow | null> {
+  const { rows } = await q.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function findAttemptByOutTradeNo(q: Queryable, channel: string, outTradeNo: string): Promise<AttemptRow | null> {
+  const { rows } = await q.query<AttemptRow>(
+    `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE channel = $1 AND out_trade_no = $2`,
+    [channel, outTradeNo],
+  );
+  return rows[0] ?? null;
+}
+
+export interface NewAttempt {
+  id: string;
+  orderId: string;
+  channel: string;
+  method: string;
+  outTradeNo: string;
+  amountMinor: number;
+  currency: string;
+  channelExpiresAt: Date;
+}
+
+/** Inserts a CREATING attempt with its audit row. The partial unique index allows one open attempt per order. */
+export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> {
+  const { rows } = await tx.query<AttemptRow>(
+    `WITH inserted AS (
+       INSERT INTO payment_attempts (id, order_id, channel, method, out_trade_no, amount_minor, currency, state, channel_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATING', $8)
+       RETURNING *
+     ), audit AS (
+       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
+       SELECT order_id, 'attempt', id, NULL, 'CREATING', 'payment attempt opened' FROM inserted
+     )
+     SELECT ${ATTEMPT_COLUMNS} FROM inserted`,
+    [a.id, a.orderId, a.channel, a.method, a.outTradeNo, a.amountMinor, a.currency, a.channelExpiresAt],
+  );
+  return rows[0]!;
+}
+
+export interface OrderStatePatch {
+  paidAttemptId?: string;
+}
+
+/**
+ * The guarded order update: moves `from` → `to` only if the row is still in `from`, writes the
+ * audit row in the same statement. Returns null when the row was not in `from` (a conflict the
+ * caller must handle, never a silent success).
+ */
+export async function updateOrderState(
+  tx: Tx,
+  id: string,
+  from: OrderState,
+  to: OrderState,
+  reason: string,
+  patch: OrderStatePatch = {},
+): Promise<OrderRow | null> {
+  const { rows } = await tx.query<OrderRow>(
+    `WITH updated AS (
+       UPDATE orders SET state = $3, updated_at = now(),
+         paid_attempt_id = COALESCE($5, paid_attempt_id),
+         paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
+         closed_at = CASE WHEN $3 = 'CLOSED' THEN now() ELSE closed_at END
+       WHERE id = $1 AND state = $2
+       RETURNING *
+     ), audit AS (
+       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
+       SELECT id, 'order', id, $2, $3, $4 FROM updated
+     )
+     SELECT ${ORDER_COLUMNS} FROM updated`,
+    [id, from, to, reason, patch.paidAttemptId ?? null],
+  );
+  return rows[0] ?? null;
+}
+
+export interface AttemptStatePatch {
+  action?: PayAction;
+  channelTradeNo?: string;
+  paidAt?: Date;
+  failureCode?: string;
+}
+
+/** The guarded attempt update, same shape as updateOrderState. */
+export async function updateAttemptState(
+  tx: Tx,
+  id: string,
+  from: AttemptState,
+  to: AttemptState,
+  reason: string,
+  patch: AttemptStatePatch = {},
+): Promise<AttemptRow | null> {
+  const { rows } = await tx.query<AttemptRow>(
+    `WITH updated AS (
+       UPDATE payment_attempts SET state = $3, updated_at = now(),
+         action = COALESCE($5, action),
+         channel_trade_no = COALESCE($6, channel_trade_no),
+         paid_at = COALESCE($7, paid_at),
+         failure_code = COALESCE($8, failure_code)
+       WHERE id = $1 AND state = $2
+       RETURNING *
+     ), audit AS (
+       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
+       SELECT order_id, 'attempt', id, $2, $3, $4 FROM updated
+     )
+     SELECT ${ATTEMPT_COLUMNS} FROM updated`,
+    [id, from, to, reason, patch.action ?? null, patch.channelTradeNo ?? null, patch.paidAt ?? null, patch.failureCode ?? null],
+  );
+  return rows[0] ?? null;
+}
+
+/** CREATED orders past their expiry, for the sweeper. */
+export async function listExpiredCreatedOrders(q: Queryable, limit: number): Promise<{ id: string }[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM orders WHERE state = 'CREATED' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Unscoped read for background work (jobs); API reads go through findOrder with the app id. */
+export async function findOrderById(q: Queryable, id: string): Promise<OrderRow | null> {
+  const { rows } = await q.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
