@@ -42,6 +42,8 @@ export interface Config {
   /** Connections in the PostgreSQL pool used by the API and services. */
   databasePoolSize: number;
   workerConcurrency: number;
+  /** How often the job runner looks for jobs that became due (new jobs wake it at once). */
+  workerPollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +118,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     logLevel: oneOf('LOG_LEVEL', pick('LOG_LEVEL'), 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     databasePoolSize: int('PAYCENTER_DB_POOL_SIZE', pick('PAYCENTER_DB_POOL_SIZE'), 20, 2, 500),
     workerConcurrency: int('PAYCENTER_WORKER_CONCURRENCY', pick('PAYCENTER_WORKER_CONCURRENCY'), 10, 1, 200),
+    workerPollIntervalMs: int('PAYCENTER_WORKER_POLL_INTERVAL_MS', pick('PAYCENTER_WORKER_POLL_INTERVAL_MS'), 1000, 10, 60_000),
   };
   if (!config.sandbox && !config.channels.wechatpay) {
     throw new ConfigError('PAYCENTER_SANDBOX', 'is off but no channel is configured under channels.wechatpay');

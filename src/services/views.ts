@@ -1,12 +1,13 @@
 // The public shape of orders and payments, used by API answers and event payloads alike.
 import type { AttemptRow, OrderRow } from '../store/orders.ts';
+import type { AttemptState, OrderState } from '../domain/states.ts';
 
 export interface PaymentView {
   id: string;
   channel: string;
   method: string;
   outTradeNo: string;
-  state: string;
+  state: AttemptState;
   amount: number;
   currency: string;
   action: AttemptRow['action'];
@@ -25,7 +26,7 @@ export interface OrderView {
   description: string | null;
   customerId: string | null;
   metadata: Record<string, string> | null;
-  state: string;
+  state: OrderState;
   expiresAt: string;
   createdAt: string;
   paidAt: string | null;

@@ -269,6 +269,10 @@ async function stopStalePostmaster(pgDir: string, log: Logger): Promise<void> {
     (await signalAndWait(pid, 'SIGQUIT', STOP_IMMEDIATE_WAIT_MS, pgDir));
   if (!stopped) throw new Error(`postgres pid ${pid} (${pgDir}) did not stop after SIGINT and SIGQUIT`);
   log.info({ postgresPid: pid }, 'previous postgres stopped');
+  // A clean shutdown removes the file; a postmaster that died some other way meanwhile (it was
+  // being killed as we looked) leaves it, naming a zombie that postgres would take for alive.
+  const left = await fs.readFile(pidFile, 'utf8').catch(() => '');
+  if (Number(left.split('\n')[0]) === pid) await fs.rm(pidFile, { force: true });
 }
 
 async function signalAndWait(pid: number, signal: NodeJS.Signals, waitMs: number, pgDir: string): Promise<boolean> {

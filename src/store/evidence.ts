@@ -48,7 +48,7 @@ export async function insertChannelCall(q: Queryable, c: NewChannelCall): Promis
 }
 
 export interface TimelineEntry {
-  at: Date;
+  at: string;
   kind: 'transition' | 'notification' | 'channel_call';
   [field: string]: unknown;
 }
@@ -71,5 +71,5 @@ export async function orderTimeline(q: Queryable, orderId: string, limit: number
      ) t ORDER BY at, kind, id LIMIT $2`,
     [orderId, limit],
   );
-  return rows.map((r) => ({ at: r.at, kind: r.kind, ...r.detail }));
+  return rows.map((r) => ({ at: r.at.toISOString(), kind: r.kind, ...r.detail }));
 }

@@ -1,0 +1,52 @@
+// Builds the HTTP server: merchant API, channel notifications, ops endpoints, OpenAPI and docs.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from '../logger.ts';
+import type { ServiceContext } from '../services/context.ts';
+import { createAuthenticator } from './auth.ts';
+import { installErrorHandler } from './errors.ts';
+import { ErrorResponse, Order, Payment } from './schemas.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { notifyRoutes } from './routes/notify.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { renderDocs } from './docs.ts';
+
+/** Merchant requests are small JSON documents. */
+const BODY_BYTES_MAX = 64 * 1024;
+
+export async function buildServer(ctx: ServiceContext, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_BYTES_MAX,
+    // Wrong types are errors, never silently converted; unknown fields are refused, not dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+  app.addSchema(ErrorResponse);
+  app.addSchema(Payment);
+  app.addSchema(Order);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Paycenter',
+        version: '0.1.0',
+        description:
+          'Self-hosted payment center. Authenticate with `Authorization: Bearer <API key>`. Amounts are integers in minor units (fen).',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(orderRoutes(ctx, createAuthenticator(ctx.pool)));
+  await app.register(notifyRoutes(ctx));
+  await app.register(opsRoutes(ctx));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderDocs(app.swagger() as unknown as Record<string, unknown>)),
+  );
+  return app;
+}

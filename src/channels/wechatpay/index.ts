@@ -1,0 +1,176 @@
+// WeChat Pay API v3 adapter (direct merchant, Native payments) behind the Channel interface.
+// Each operation: build the request, make one signed call, classify the answer (classify.ts), and
+// read what that answer means for this operation. Nothing unverified is trusted (G5) and nothing
+// is inferred from silence (G6): every doubt is `unknown`, which the caller resolves by querying.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { WechatpayConfig } from '../../config.ts';
+import type {
+  Channel,
+  ClosePaymentResult,
+  CreatePaymentInput,
+  CreatePaymentResult,
+  RawHttpRequest,
+  NotificationResult,
+  TradeStatus,
+} from '../types.ts';
+import { classify, type Classified } from './classify.ts';
+import { buildNativeOrderBody } from './native-order.ts';
+import { buildNotificationAck, parseWechatpayNotification } from './notification.ts';
+import { isRecord, tradeStatusFromTransaction } from './transaction.ts';
+import { callWechatpay, type CallContext } from './transport.ts';
+
+export interface WechatpayChannelOptions {
+  now?: () => Date;
+  userAgent?: string;
+}
+
+const DEFAULT_USER_AGENT = `Paycenter/0.1 (Node.js ${process.versions.node})`;
+
+export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayChannelOptions = {}): Channel {
+  const now = opts.now ?? (() => new Date());
+  // KeyObjects are parsed once here, not per call.
+  const ctx: CallContext = {
+    baseUrl: config.apiBaseUrl.replace(/\/+$/, ''),
+    mchId: config.mchId,
+    certSerialNo: config.certSerialNo,
+    privateKey: readKey('privateKey', () => createPrivateKey(config.privateKey)),
+    platform: {
+      publicKey: readKey('platformPublicKey', () => createPublicKey(config.platformPublicKey)),
+      publicKeyId: config.platformPublicKeyId,
+    },
+    timeoutMs: config.requestTimeoutMs,
+    userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
+    now,
+  };
+  const apiV3Key = Buffer.from(config.apiV3Key, 'utf8');
+  const mchIdQuery = `mchid=${encodeURIComponent(config.mchId)}`;
+  const tradePath = (outTradeNo: string): string =>
+    `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`;
+
+  async function createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult> {
+    const invalid = validateCreateInput(input);
+    if (invalid) return invalid;
+    const body = buildNativeOrderBody(config, input);
+    const answer = classify(await callWechatpay(ctx, 'POST', '/v3/pay/transactions/native', body));
+    switch (answer.outcome) {
+      case 'success': {
+        const codeUrl = readJson(answer.body)?.code_url;
+        if (typeof codeUrl === 'string' && codeUrl !== '') return { kind: 'created', action: { type: 'qr_code', codeUrl } };
+        // A signed 2xx without a code_url: the trade may exist, so query rather than fail it.
+        return { kind: 'unknown', reason: `malformed_answer: no code_url; ${successReason(answer)}` };
+      }
+      case 'rejected':
+        switch (answer.category) {
+          // The trade exists at WeChat (it may even be paid): only a query can say what it is.
+          case 'order_paid':
+          case 'out_trade_no_used':
+            return { kind: 'unknown', reason: answer.reason };
+          default:
+            return { kind: 'rejected', code: answer.code, message: answer.message || answer.reason };
+        }
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  async function queryPayment(outTradeNo: string): Promise<TradeStatus> {
+    const answer = classify(await callWechatpay(ctx, 'GET', `${tradePath(outTradeNo)}?${mchIdQuery}`));
+    switch (answer.outcome) {
+      case 'success': {
+        const tx = readJson(answer.body);
+        if (!tx) return { kind: 'unknown', reason: `malformed_answer: not a JSON object; ${successReason(answer)}` };
+        if (tx.out_trade_no !== outTradeNo || tx.mchid !== config.mchId || tx.appid !== config.appId) {
+          return { kind: 'unknown', reason: `wrong_trade: answer names another trade or merchant; ${successReason(answer)}` };
+        }
+        return tradeStatusFromTransaction(tx);
+      }
+      case 'rejected':
+        // A query cannot fail a trade: anything but "does not exist" is asked again.
+        return answer.category === 'order_not_exist'
+          ? { kind: 'not_found' }
+          : { kind: 'unknown', reason: answer.reason };
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  async function closePayment(outTradeNo: string): Promise<ClosePaymentResult> {
+    const body = JSON.stringify({ mchid: config.mchId });
+    const answer = classify(await callWechatpay(ctx, 'POST', `${tradePath(outTradeNo)}/close`, body));
+    switch (answer.outcome) {
+      case 'success':
+        return { kind: 'closed' };
+      case 'rejected':
+        switch (answer.category) {
+          case 'order_not_exist':
+            return { kind: 'not_found' };
+          case 'order_paid':
+            return { kind: 'paid' };
+          case 'order_closed':
+            return { kind: 'closed' };
+          default:
+            return { kind: 'unknown', reason: answer.reason };
+        }
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  async function parseNotification(request: RawHttpRequest): Promise<NotificationResult> {
+    return parseWechatpayNotification(request, {
+      platform: ctx.platform,
+      apiV3Key,
+      mchId: config.mchId,
+      appId: config.appId,
+      nowMs: now().getTime(),
+    });
+  }
+
+  return {
+    name: 'wechatpay',
+    createPayment,
+    queryPayment,
+    closePayment,
+    parseNotification,
+    notificationAck: buildNotificationAck,
+  };
+}
+
+/** Refuses locally what WeChat must never see: a non-integer amount, a foreign currency, a bad date. */
+function validateCreateInput(input: CreatePaymentInput): CreatePaymentResult | undefined {
+  if (input.method !== 'native') {
+    return { kind: 'rejected', code: 'unsupported_method', message: `wechatpay supports method "native" only` };
+  }
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
+    return { kind: 'rejected', code: 'invalid_amount', message: 'amountMinor must be a positive whole number of fen' };
+  }
+  if (input.currency !== 'CNY') {
+    return { kind: 'rejected', code: 'unsupported_currency', message: 'wechatpay accepts CNY only' };
+  }
+  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
+    return { kind: 'rejected', code: 'invalid_expiry', message: 'expiresAt is not a valid date' };
+  }
+  return undefined;
+}
+
+function readJson(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function successReason(answer: Extract<Classified, { outcome: 'success' }>): string {
+  return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, 256)}`;
+}
+
+/** Fails start-up with the key's name only — never its content. */
+function readKey(name: string, read: () => KeyObject): KeyObject {
+  try {
+    return read();
+  } catch {
+    throw new Error(`wechatpay ${name} is not a readable key`);
+  }
+}

@@ -1,0 +1,41 @@
+// The body of `POST /v3/pay/transactions/native` (channels.md §1.1), serialized once.
+import type { CreatePaymentInput } from '../types.ts';
+
+/** WeChat's `description` limit, in characters. */
+export const DESCRIPTION_MAX_CHARS = 127;
+const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** Cuts to 127 characters (Unicode code points, so a surrogate pair is never split). */
+export function truncateDescription(description: string): string {
+  // Fast path: fewer UTF-16 units than the limit means fewer code points too.
+  if (description.length <= DESCRIPTION_MAX_CHARS) return description;
+  const codePoints = Array.from(description);
+  return codePoints.length <= DESCRIPTION_MAX_CHARS ? description : codePoints.slice(0, DESCRIPTION_MAX_CHARS).join('');
+}
+
+/**
+ * RFC 3339 in Beijing time, to the second: `2018-06-08T10:34:56+08:00`. Milliseconds are dropped
+ * (floored), so a retry with the same expiresAt sends the identical value.
+ */
+export function formatTimeExpire(expiresAt: Date): string {
+  const seconds = Math.floor(expiresAt.getTime() / 1000);
+  return new Date(seconds * 1000 + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
+}
+
+export interface NativeOrderIdentity {
+  appId: string;
+  mchId: string;
+  notifyUrl: string;
+}
+
+export function buildNativeOrderBody(id: NativeOrderIdentity, input: CreatePaymentInput): string {
+  return JSON.stringify({
+    appid: id.appId,
+    mchid: id.mchId,
+    description: truncateDescription(input.description),
+    out_trade_no: input.outTradeNo,
+    time_expire: formatTimeExpire(input.expiresAt),
+    notify_url: id.notifyUrl,
+    amount: { total: input.amountMinor, currency: input.currency },
+  });
+}

@@ -1,0 +1,158 @@
+// `paycenter <command>`: serve | sandbox | migrate | bench.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+const USAGE = `Usage: paycenter <command> [options]
+
+Commands:
+  serve                  Start Paycenter (API, job runner and, unless real channels are configured, the sandbox).
+                         Without DATABASE_URL it runs embedded PostgreSQL in PAYCENTER_DATA_DIR (./.paycenter).
+      --role all|api     api: HTTP only, no job runner (run another process with all). Default all.
+  sandbox                Run the WeChat Pay sandbox alone.
+      --port N           Port (default 8090). Uses DATABASE_URL or embedded PostgreSQL in ./.paycenter-sandbox.
+  migrate                Apply database migrations to DATABASE_URL and exit.
+  bench                  Measure order submissions and whole payment flows against the raw-SQL floor.
+      --orders N --flows N --concurrency N
+
+Configuration: environment variables or a JSON file named by PAYCENTER_CONFIG (see README).`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      role: { type: 'string', default: 'all' },
+      port: { type: 'string' },
+      orders: { type: 'string' },
+      flows: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+    strict: true,
+  });
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`paycenter: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  switch (command) {
+    case 'serve':
+      return serve(config, log, values.role ?? 'all');
+    case 'sandbox':
+      return sandbox(config, log, values.port);
+    case 'migrate':
+      return migrateOnly(config);
+    case 'bench': {
+      const { runBench } = await import('../bench/run.ts');
+      return runBench({
+        orders: positive('--orders', values.orders, 4000),
+        flows: positive('--flows', values.flows, 1000),
+        concurrency: positive('--concurrency', values.concurrency, 32),
+      });
+    }
+    default:
+      console.error(`paycenter: unknown command ${command}\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+function positive(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`paycenter: ${flag} must be a positive whole number`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits. */
+function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+async function serve(config: Config, log: Logger, role: string): Promise<void> {
+  if (role !== 'all' && role !== 'api') {
+    console.error('paycenter: --role must be all or api');
+    process.exit(2);
+  }
+  const { startPaycenter } = await import('./runtime/start.ts');
+  const running = await startPaycenter(config, log, role);
+  onShutdown(log, running.stop);
+  const lines = [
+    '',
+    `Paycenter is running${running.embeddedDatabase ? ` (embedded PostgreSQL, data in ${config.dataDir})` : ''}`,
+    `  API        ${running.baseUrl}/v1`,
+    `  Docs       ${running.baseUrl}/docs   (OpenAPI: ${running.baseUrl}/openapi.json)`,
+    `  Metrics    ${running.baseUrl}/metrics`,
+  ];
+  if (running.sandbox) lines.push(`  Sandbox    ${running.baseUrl}/sandbox/ledger   (WeChat Pay at ${running.baseUrl}/sandbox/wechatpay)`);
+  lines.push(
+    running.generatedApiKey
+      ? `  API key    ${running.generatedApiKey}   (shown once; stored hashed — keep it, or set PAYCENTER_API_KEY)`
+      : config.apiKey
+        ? '  API key    from PAYCENTER_API_KEY'
+        : '  API key    the one printed at the first start (stored hashed); set PAYCENTER_API_KEY to replace it',
+    '  Stop       Ctrl-C',
+    '',
+  );
+  console.log(lines.join('\n'));
+}
+
+async function sandbox(config: Config, log: Logger, portFlag: string | undefined): Promise<void> {
+  const { startStandaloneSandbox } = await import('./sandbox/index.ts');
+  const { startEmbeddedPostgres } = await import('./store/embedded.ts');
+  const port = portFlag === undefined ? 8090 : Number(portFlag);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error('paycenter: --port must be a port number');
+    process.exit(2);
+  }
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: `${config.dataDir.replace(/\/+$/, '')}-sandbox`, log });
+  const connectionString = config.databaseUrl ?? embedded!.connectionString;
+  const standalone = await startStandaloneSandbox({ host: config.host, port, connectionString, timeScale: config.sandboxTimeScale, log });
+  onShutdown(log, async () => {
+    await standalone.close();
+    await embedded?.stop();
+  });
+  console.log(`WeChat Pay sandbox at ${standalone.url}/sandbox/wechatpay (control API: ${standalone.url}/sandbox/ledger)`);
+}
+
+async function migrateOnly(config: Config): Promise<void> {
+  if (!config.databaseUrl) {
+    console.error('paycenter: migrate needs DATABASE_URL (serve migrates the embedded database itself)');
+    process.exit(2);
+  }
+  const { migrate } = await import('./store/migrate.ts');
+  await migrate(config.databaseUrl);
+  console.log('migrations applied');
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`paycenter: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+// The durable job runner: graphile-worker task names wired to services. Jobs are rows in
+// PostgreSQL, taken with SKIP LOCKED, so any number of Paycenter processes can share them.
+import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
+import { runAttemptQuery, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
+import { expireCreatedOrders } from '../services/orders.ts';
+import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
+import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
+import type { ServiceContext } from '../services/context.ts';
+
+export const EXPIRE_ORDERS_TASK = 'expire_orders';
+export const PURGE_TASK = 'purge_expired_records';
+/** Rows deleted per purge statement; bounded so a backlog never holds a long lock. */
+const PURGE_BATCH_ROWS = 5_000;
+
+export interface JobRunnerOptions {
+  connectionString: string;
+  concurrency: number;
+  pollIntervalMs: number;
+}
+
+export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions): Promise<Runner> {
+  const taskList: Record<string, Task> = {
+    [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
+    [EXPIRE_ORDERS_TASK]: async () => {
+      while ((await expireCreatedOrders(ctx)) > 0);
+    },
+    [PURGE_TASK]: async () => {
+      while ((await deleteExpiredIdempotencyKeys(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);
+      while ((await deleteExpiredFingerprints(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);
+    },
+  };
+  const log = ctx.log.child({ component: 'jobs' });
+  const logger = new WorkerLogger((scope) => (level, message, meta) => {
+    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    log[method]({ ...scope, ...meta }, message);
+  });
+  return run({
+    connectionString: opts.connectionString,
+    concurrency: opts.concurrency,
+    maxPoolSize: opts.concurrency + 2,
+    pollInterval: opts.pollIntervalMs,
+    noHandleSignals: true,
+    logger,
+    taskList,
+    // Every minute: expire CREATED orders (no channel attempt to watch) and purge old guard rows.
+    crontab: `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n`,
+  });
+}

@@ -1,0 +1,124 @@
+// The merchants the bank knows, cached in memory with parsed keys: every API request needs its
+// merchant, and parsing a PEM or reading the row on each request would dominate the sandbox's cost.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { findMerchant, listMerchants, upsertMerchant, type MerchantRow, type Queryable } from './store.ts';
+
+/**
+ * Another sandbox process sharing the database may re-register a merchant; a cached entry is
+ * re-read after this long, and at once when a signature fails to verify with it.
+ */
+const MERCHANT_CACHE_TTL_MS = 5_000;
+const API_V3_KEY_BYTES = 32;
+
+export interface Merchant {
+  mchId: string;
+  appId: string;
+  certSerialNo: string;
+  publicKey: KeyObject;
+  /** The APIv3 key's bytes: the AES-256-GCM key of notification resources. */
+  apiV3Key: Buffer;
+}
+
+export interface MerchantRegistration {
+  mchId: string;
+  appId: string;
+  merchantPublicKeyPem: string;
+  merchantCertSerialNo: string;
+  apiV3Key: string;
+}
+
+const REGISTRATION_FIELDS = new Set(['mchId', 'appId', 'merchantPublicKey', 'merchantCertSerialNo', 'apiV3Key']);
+
+export type RegistrationParse = { ok: true; registration: MerchantRegistration } | { ok: false; message: string };
+
+export function parseMerchantRegistration(body: unknown): RegistrationParse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, message: 'body must be a JSON object' };
+  const b = body as Record<string, unknown>;
+  const { mchId, appId, merchantPublicKey, merchantCertSerialNo, apiV3Key } = b;
+  if (typeof mchId !== 'string' || !/^[0-9A-Za-z_-]{1,32}$/.test(mchId)) {
+    return { ok: false, message: 'mchId must be 1-32 letters, digits, _ or -' };
+  }
+  if (typeof appId !== 'string' || !/^[0-9A-Za-z_-]{1,32}$/.test(appId)) {
+    return { ok: false, message: 'appId must be 1-32 letters, digits, _ or -' };
+  }
+  if (typeof merchantCertSerialNo !== 'string' || !/^[0-9A-Za-z]{1,64}$/.test(merchantCertSerialNo)) {
+    return { ok: false, message: 'merchantCertSerialNo must be 1-64 letters or digits' };
+  }
+  if (typeof apiV3Key !== 'string' || Buffer.byteLength(apiV3Key, 'utf8') !== API_V3_KEY_BYTES) {
+    return { ok: false, message: 'apiV3Key must be exactly 32 bytes' };
+  }
+  if (typeof merchantPublicKey !== 'string') return { ok: false, message: 'merchantPublicKey must be a PEM string' };
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(merchantPublicKey);
+  } catch {
+    return { ok: false, message: 'merchantPublicKey is not a readable PEM public key' };
+  }
+  if (publicKey.asymmetricKeyType !== 'rsa' || (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    return { ok: false, message: 'merchantPublicKey must be an RSA key of at least 2048 bits' };
+  }
+  const unknown = Object.keys(b).filter((k) => !REGISTRATION_FIELDS.has(k));
+  if (unknown.length > 0) return { ok: false, message: `unknown fields: ${unknown.join(', ')}` };
+  return {
+    ok: true,
+    registration: {
+      mchId,
+      appId,
+      merchantCertSerialNo,
+      apiV3Key,
+      // Stored re-exported, so a private key pasted by mistake never reaches the ledger.
+      merchantPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    },
+  };
+}
+
+
+interface CacheEntry {
+  merchant: Merchant;
+  publicKeyPem: string;
+  loadedAtMs: number;
+}
+
+export class MerchantDirectory {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(private readonly db: Queryable) {}
+
+  /** The merchant by mchid; `fresh` skips the cache (after a failed signature check). */
+  async get(mchId: string, options: { fresh: boolean } = { fresh: false }): Promise<Merchant | undefined> {
+    const cached = this.cache.get(mchId);
+    if (cached && !options.fresh && Date.now() - cached.loadedAtMs < MERCHANT_CACHE_TTL_MS) return cached.merchant;
+    const row = await findMerchant(this.db, mchId);
+    if (!row) {
+      this.cache.delete(mchId);
+      return undefined;
+    }
+    return this.remember(row, cached);
+  }
+
+  async register(r: MerchantRegistration): Promise<void> {
+    const now = new Date();
+    await upsertMerchant(this.db, r, now);
+    this.remember(r, this.cache.get(r.mchId));
+  }
+
+  list(): Promise<MerchantRow[]> {
+    return listMerchants(this.db);
+  }
+
+  private remember(row: Omit<MerchantRow, 'registeredAt'>, previous: CacheEntry | undefined): Merchant {
+    const publicKey =
+      previous && previous.publicKeyPem === row.merchantPublicKeyPem
+        ? previous.merchant.publicKey
+        : createPublicKey(row.merchantPublicKeyPem);
+    const merchant: Merchant = {
+      mchId: row.mchId,
+      appId: row.appId,
+      certSerialNo: row.merchantCertSerialNo,
+      publicKey,
+      apiV3Key: Buffer.from(row.apiV3Key, 'utf8'),
+    };
+    this.cache.set(row.mchId, { merchant, publicKeyPem: row.merchantPublicKeyPem, loadedAtMs: Date.now() });
+    return merchant;
+  }
+}

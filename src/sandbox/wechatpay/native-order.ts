@@ -1,0 +1,101 @@
+// The body of POST /v3/pay/transactions/native, checked field by field against channels.md §1.1.
+import { createHash } from 'node:crypto';
+
+export interface NativeOrder {
+  appid: string;
+  mchid: string;
+  description: string;
+  outTradeNo: string;
+  notifyUrl: string;
+  attach: string | null;
+  amountTotal: number;
+  currency: 'CNY';
+  timeExpire: Date | null;
+  /** sha256 of the whole request in canonical form: "identical parameters" means identical fingerprint. */
+  fingerprint: string;
+}
+
+export type NativeOrderParse = { ok: true; order: NativeOrder } | { ok: false; message: string };
+
+const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*]{6,32}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DESCRIPTION_MAX_CHARS = 127;
+const ATTACH_MAX_CHARS = 128;
+const NOTIFY_URL_MAX_CHARS = 256;
+const ID_MAX_CHARS = 32;
+/** amount.total is a signed 32-bit int of fen at WeChat. */
+const AMOUNT_TOTAL_MAX = 2_147_483_647;
+
+export function parseNativeOrder(body: unknown): NativeOrderParse {
+  if (!isObject(body)) return fail('request body must be a JSON object');
+  const { appid, mchid, description, out_trade_no, notify_url, attach, amount, time_expire } = body;
+  if (!isShortString(appid, ID_MAX_CHARS)) return fail('appid is required (string, 1-32 characters)');
+  if (!isShortString(mchid, ID_MAX_CHARS)) return fail('mchid is required (string, 1-32 characters)');
+  if (!isShortString(description, DESCRIPTION_MAX_CHARS)) return fail('description is required (string, 1-127 characters)');
+  if (typeof out_trade_no !== 'string' || !OUT_TRADE_NO.test(out_trade_no)) {
+    return fail('out_trade_no must be 6-32 characters of letters, digits, _ - | *');
+  }
+  if (!isNotifyUrl(notify_url)) return fail('notify_url must be an absolute http(s) URL without a query string');
+  if (attach !== undefined && !isShortString(attach, ATTACH_MAX_CHARS)) return fail('attach must be a string of at most 128 characters');
+  if (!isObject(amount)) return fail('amount is required');
+  const { total, currency } = amount;
+  if (typeof total !== 'number' || !Number.isInteger(total) || total <= 0 || total > AMOUNT_TOTAL_MAX) {
+    return fail('amount.total must be a positive integer number of fen');
+  }
+  if (currency !== undefined && currency !== 'CNY') return fail('amount.currency must be CNY');
+  let timeExpire: Date | null = null;
+  if (time_expire !== undefined) {
+    timeExpire = typeof time_expire === 'string' && RFC3339.test(time_expire) ? new Date(time_expire) : null;
+    if (timeExpire === null || Number.isNaN(timeExpire.getTime())) {
+      return fail('time_expire must be an RFC 3339 time, e.g. 2018-06-08T10:34:56+08:00');
+    }
+  }
+  return {
+    ok: true,
+    order: {
+      appid,
+      mchid,
+      description,
+      outTradeNo: out_trade_no,
+      notifyUrl: notify_url,
+      attach: attach ?? null,
+      amountTotal: total,
+      currency: 'CNY',
+      timeExpire,
+      fingerprint: createHash('sha256').update(canonicalJson(body)).digest('hex'),
+    },
+  };
+}
+
+function fail(message: string): NativeOrderParse {
+  return { ok: false, message };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Limits count characters (code points), not UTF-8 bytes. */
+function isShortString(v: unknown, maxChars: number): v is string {
+  return typeof v === 'string' && v.length > 0 && [...v].length <= maxChars;
+}
+
+function isNotifyUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > NOTIFY_URL_MAX_CHARS || v.includes('?') || v.includes('#')) return false;
+  try {
+    const url = new URL(v);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** JSON with object keys sorted at every level, so key order does not make two requests differ. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isObject(v)) {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
