@@ -24,6 +24,8 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, T
 
 export function orderRoutes(ctx: ServiceContext, authenticate: Authenticate): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // The merchant API speaks JSON only; anything else is 415, not a string that fails validation.
+    app.removeContentTypeParser('text/plain');
     app.decorateRequest('appId', '');
     app.addHook('onRequest', async (req) => {
       req.appId = (await authenticate(req)).id;
