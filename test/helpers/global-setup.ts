@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/store/embedded.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { migrateSandbox } from './sandbox-stub.tmp.ts'; // TEMP
+import { migrateSandbox } from '../../src/sandbox/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,0 +1,61 @@
+// G1 across a crash: Paycenter is SIGKILLed after the buyer paid and before any notification
+// was acknowledged; started again, it ends with the order PAID through its durable query job.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { freePort, spawnPaycenter, type PaycenterProcess } from '../helpers/process.ts';
+import { FAST_ENV, TEST_API_KEY, orderBody, waitFor } from '../helpers/paycenter.ts';
+
+let db: TestDatabase;
+let current: PaycenterProcess | undefined;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  current?.child.kill('SIGKILL');
+  await db?.drop();
+});
+
+describe('SIGKILL and restart', () => {
+  it('ends with the order PAID when killed after the buyer paid and before any notification was acknowledged', async () => {
+    const port = await freePort();
+    // The first query waits 3 s so the kill lands before it; notifications are all dropped, so
+    // only the durable query job written with the attempt can find the payment.
+    const env = { ...FAST_ENV, DATABASE_URL: db.url, PAYCENTER_QUERY_SCHEDULE: '3000,300,300,300,300,300,300,300' };
+    current = await spawnPaycenter(env, port);
+    const base = current.baseUrl;
+    const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
+    await fetch(`${base}/sandbox/faults`, { method: 'PUT', headers: auth, body: JSON.stringify({ dropNotifications: true }) });
+    const order = await (await fetch(`${base}/v1/orders`, { method: 'POST', headers: auth, body: JSON.stringify(orderBody()) })).json();
+    const pay = await (
+      await fetch(`${base}/v1/orders/${order.id}/pay`, { method: 'POST', headers: auth, body: JSON.stringify({ channel: 'wechatpay' }) })
+    ).json();
+    const outTradeNo = pay.payment.outTradeNo;
+    expect((await fetch(`${base}/sandbox/pay`, { method: 'POST', headers: auth, body: JSON.stringify({ outTradeNo }) })).status).toBe(200);
+
+    current.child.kill('SIGKILL');
+    await current.exited;
+    const atKill = await db.pool.query('SELECT state FROM orders WHERE id = $1', [order.id]);
+    expect(atKill.rows[0].state).toBe('PAYING');
+    const trade = await db.pool.query(
+      'SELECT state FROM sandbox_wechatpay.trades WHERE out_trade_no = $1',
+      [outTradeNo],
+    );
+    expect(trade.rows[0].state).toBe('SUCCESS');
+    const acked = await db.pool.query(
+      "SELECT count(*)::int AS n FROM sandbox_wechatpay.notifications WHERE out_trade_no = $1 AND state = 'acknowledged'",
+      [outTradeNo],
+    );
+    expect(acked.rows[0].n).toBe(0);
+
+    current = await spawnPaycenter(env, port);
+    const final = await waitFor(
+      async () => (await fetch(`${base}/v1/orders/${order.id}`, { headers: auth })).json(),
+      (o: { state: string }) => o.state === 'PAID',
+      20_000,
+    );
+    expect(final.state).toBe('PAID');
+    current.child.kill('SIGTERM');
+    expect(await current.exited).toBe(0);
+    current = undefined;
+  });
+});
