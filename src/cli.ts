@@ -100,8 +100,10 @@ async function serve(config: Config, log: Logger, role: string): Promise<void> {
     process.exit(2);
   }
   const { startPaycenter } = await import('./runtime/start.ts');
-  const running = await startPaycenter(config, log, role);
-  onShutdown(log, running.stop);
+  // Handlers go in before start-up so a Ctrl-C during start-up still stops embedded PostgreSQL.
+  const starting = startPaycenter(config, log, role);
+  onShutdown(log, async () => (await starting).stop());
+  const running = await starting;
   const lines = [
     '',
     `Paycenter is running${running.embeddedDatabase ? ` (embedded PostgreSQL, data in ${config.dataDir})` : ''}`,

@@ -33,17 +33,28 @@ declare module 'vitest' {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Everything that decides the template's schema; a change in any of these builds a new one. */
-const TEMPLATE_SOURCES = ['src/store/migrations', 'src/store/migrate.ts', 'src/sandbox', 'node_modules/graphile-worker/package.json'];
-/** Bump when the way the template is built changes without any of the sources changing. */
-const TEMPLATE_FORMAT = 1;
+/**
+ * Everything that decides the template's schema, this file included (it says how the template is
+ * built); a change in any of these builds a new one. graphile-worker brings its own schema.
+ */
+const TEMPLATE_SOURCES = [
+  'src/store/migrations',
+  'src/store/migrate.ts',
+  'src/sandbox',
+  'test/helpers/global-setup.ts',
+  'node_modules/graphile-worker/package.json',
+];
 const LOCAL_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_PROBE_TIMEOUT_MS = 1_000;
 /** Leftovers of crashed runs. A CI run is bounded by 90 min, so 6 h old test databases are dead. */
 const TEST_DATABASE_MAX_AGE_S = 6 * 60 * 60;
 const TEMPLATE_BUILD_MAX_AGE_S = 60 * 60;
-/** Templates of older schemas on a long-lived server; a week covers switching branches back. */
-const TEMPLATE_UNUSED_MAX_AGE_S = 7 * 24 * 60 * 60;
+/**
+ * Templates of other schemas on a long-lived server: every edit of a migration makes one, and a
+ * rebuild takes about a second, so they go once no run can still be cloning them (a CI run is
+ * bounded by 90 min).
+ */
+const TEMPLATE_UNUSED_MAX_AGE_S = 2 * 60 * 60;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = await chooseServer();
@@ -108,7 +119,7 @@ export function withDatabase(url: string, database: string): string {
 }
 
 export function templateHash(): string {
-  const hash = createHash('sha256').update(`format ${TEMPLATE_FORMAT}\n`);
+  const hash = createHash('sha256');
   for (const source of TEMPLATE_SOURCES) {
     for (const file of listFiles(path.join(ROOT, source))) {
       hash.update(`${path.relative(ROOT, file)}\n`).update(readFileSync(file)).update('\n');
@@ -159,7 +170,8 @@ async function buildTemplate(admin: pg.Client, adminUrl: string, name: string): 
   } catch (err) {
     await dropDatabase(admin, building);
     // 42P04 duplicate_database: a concurrent run finished the same template first.
-    if ((err as { code?: string }).code !== '42P04') throw err;
+    if ((err as { code?: string }).code === '42P04') return;
+    throw new Error(`building the test template ${name} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

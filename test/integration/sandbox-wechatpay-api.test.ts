@@ -232,6 +232,13 @@ describe('request authentication', () => {
     }
   });
 
+  it('answers an unknown v3 path with a signed 404 once authenticated', async () => {
+    const res = await client.call('GET', '/v3/no/such/api');
+    expect([res.status, res.body.code, res.signatureValid]).toEqual([404, 'NOT_FOUND', true]);
+    const anonymous = await client.call('GET', '/v3/no/such/api', undefined, { authorization: 'none' });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('accepts the Authorization pairs in any order', async () => {
     const p = path();
     const good = authorizationHeader(client.merchant, 'GET', '/sandbox/wechatpay' + p, '');
