@@ -21,7 +21,7 @@ export interface Faults {
   signtestProbes: boolean;
 }
 
-export const NO_FAULTS: Readonly<Faults> = Object.freeze({
+const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropNotifications: false,
   duplicateNotifications: false,
   delayNotificationsMs: 0,

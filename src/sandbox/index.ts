@@ -103,7 +103,7 @@ export async function startStandaloneSandbox(opts: {
   const { log } = opts;
   const pool = new pg.Pool({ connectionString: opts.connectionString, max: STANDALONE_POOL_SIZE, application_name: 'paycenter-sandbox' });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
-  pool.on('error', (err) => log.warn({ err }, 'sandbox: idle database connection failed'));
+  pool.on('error', (err) => log.warn({ error: err.message }, 'sandbox: idle database connection failed'));
   const app = fastify({ logger: false });
   const sandbox = createSandbox({ pool, log, timeScale: opts.timeScale });
   try {

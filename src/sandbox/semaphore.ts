@@ -4,7 +4,7 @@ export class Semaphore {
   private available: number;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(readonly capacity: number) {
+  constructor(capacity: number) {
     this.available = capacity;
   }
 

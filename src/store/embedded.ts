@@ -72,13 +72,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   await fs.mkdir(opts.dataDir, { recursive: true });
   const dataDir = await fs.realpath(opts.dataDir);
   const pgDir = path.join(dataDir, 'pg');
-  const password = await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE));
   if (isRoot) await ensureTraversableByOthers(dataDir, log);
 
   await stopStalePostmaster(pgDir, log);
 
+  const initialised = await isInitialised(pgDir);
+  const password = await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE), !initialised);
   const EmbeddedPostgresLib = await loadLibrary();
-  if (!(await isInitialised(pgDir))) {
+  if (!initialised) {
     log.info({ pgDir }, 'initialising a new PostgreSQL cluster');
     const lib = new EmbeddedPostgresLib({
       databaseDir: pgDir,
@@ -122,6 +123,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
   running.set(started, stop);
   installExitSafetyNet();
+  started.once('exit', (code, signal) => {
+    if (!stoppingChildren.has(started)) log.error({ code, signal }, 'embedded PostgreSQL exited unexpectedly');
+    running.delete(started);
+  });
 
   try {
     await ensureDatabase(adminUrl(password, port, 'postgres'), EMBEDDED_PG_DATABASE);
@@ -187,12 +192,15 @@ async function isInitialised(pgDir: string): Promise<boolean> {
   return false;
 }
 
-async function readOrCreatePassword(file: string): Promise<string> {
+async function readOrCreatePassword(file: string, mayCreate: boolean): Promise<string> {
   try {
     const password = (await fs.readFile(file, 'utf8')).trim();
     if (password.length > 0) return password;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (!mayCreate) {
+    throw new Error(`${file} is missing or empty: the cluster beside it was created with the password kept there`);
   }
   // Anyone on the host can reach 127.0.0.1, so the cluster gets a random password, not a known one.
   const password = randomBytes(24).toString('hex');
@@ -375,6 +383,7 @@ function spawnPostgres(
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGQUIT');
+      setTimeout(() => hasExited(child) || child.kill('SIGKILL'), STOP_KILL_WAIT_MS).unref();
       fail(new Error(`postgres did not become ready within ${START_WAIT_MS} ms`));
     }, START_WAIT_MS);
     const fail = (err: StartError): void => {

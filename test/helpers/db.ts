@@ -17,7 +17,10 @@ export interface TestDatabase {
   url: string;
   /** A small pool on this database, made by the application's own createPool. */
   pool: Pool;
-  /** Ends the pool and drops the database, terminating any connection left open. Idempotent. */
+  /**
+   * Ends the pool and drops the database; connections still open after a 2 s grace are
+   * terminated. Stop the code under test (its own pools) first. Idempotent.
+   */
   drop(): Promise<void>;
 }
 
@@ -25,6 +28,9 @@ export interface TestDatabase {
 const CLONE_ATTEMPTS_MAX = 100;
 const CLONE_RETRY_DELAY_MS = 100;
 const POOL_SIZE = 5;
+/** How long drop() lets connections close by themselves before it terminates them. */
+const DROP_GRACE_MS = 2_000;
+const DROP_POLL_MS = 20;
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('pcAdminDatabaseUrl');
@@ -51,7 +57,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const drop = (): Promise<void> => {
     dropping ??= (async () => {
       await pool.end();
-      await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`));
+      await withAdmin(adminUrl, async (admin) => {
+        // pg's pool.end() resolves before its sockets have closed. Terminating a connection that
+        // is closing anyway would hand its client an error nobody listens for any more, failing
+        // the run with an "uncaught exception"; so connections get a moment to leave first.
+        const until = Date.now() + DROP_GRACE_MS;
+        while (Date.now() < until) {
+          const { rows } = await admin.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, DROP_POLL_MS));
+        }
+        await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+      });
     })();
     return dropping;
   };

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { fastify } from 'fastify';
 import pg from 'pg';
 import { createLogger } from '../../src/logger.ts';
-import { createSandbox, migrateSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Merchant side of the protocol
@@ -159,33 +159,8 @@ export class WechatpayTestClient {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Fixtures (until the shared test infrastructure lands)
-
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** A fresh database for one test file, migrated for the sandbox. */
-export async function createTestDatabase(): Promise<{ pool: pg.Pool; drop(): Promise<void> }> {
-  const name = `sbx_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
-  await migrateSandbox(pool);
-  return {
-    pool,
-    async drop() {
-      await pool.end();
-      const dropper = new pg.Client({ connectionString: ADMIN_URL });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
-    },
-  };
-}
+// Fixtures: one database per test file, from the shared test infrastructure.
+export { createTestDatabase } from './db.ts';
 
 export const testLog = createLogger(process.env.SANDBOX_TEST_LOG_LEVEL ?? 'silent', 'sandbox-test');
 

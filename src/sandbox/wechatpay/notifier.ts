@@ -30,7 +30,7 @@ import {
 import { newHexToken } from './wire-format.ts';
 
 /** WeChat's retry delays after each failed attempt (§1.5), at timeScale 1: 15 retries over 24 h 4 min. */
-export const NOTIFICATION_RETRY_DELAYS_MS: readonly number[] = [
+const NOTIFICATION_RETRY_DELAYS_MS: readonly number[] = [
   15_000, 15_000, 30_000, 180_000, 600_000, 1_200_000, 1_800_000, 1_800_000, 1_800_000, 3_600_000,
   10_800_000, 10_800_000, 10_800_000, 21_600_000, 21_600_000,
 ];
@@ -78,6 +78,7 @@ export class Notifier {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly pollIntervalMs: number;
   private pollTimer: NodeJS.Timeout | undefined;
+  private started = false;
   private stopping = false;
 
   constructor(private readonly opts: NotifierOptions) {
@@ -91,7 +92,11 @@ export class Notifier {
 
   /** Sends whatever is due and unleased now (work left by a crashed process), then keeps polling. */
   async start(): Promise<void> {
-    await this.poll();
+    if (this.started) return;
+    this.started = true;
+    const firstPoll = this.poll();
+    this.track(firstPoll);
+    await firstPoll;
   }
 
   /** Stops polling, waits for attempts under way, and hands back the leases of waiting timers. */
@@ -136,7 +141,8 @@ export class Notifier {
       this.opts.log.warn({ err }, 'sandbox wechatpay: polling due notifications failed; retrying');
     } finally {
       if (!this.stopping) {
-        this.pollTimer = setTimeout(() => void this.poll(), this.pollIntervalMs);
+        // Tracked like an attempt: stop() must not return while a poll may still lease rows.
+        this.pollTimer = setTimeout(() => this.track(this.poll()), this.pollIntervalMs);
         this.pollTimer.unref();
       }
     }

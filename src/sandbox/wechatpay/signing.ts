@@ -5,9 +5,9 @@ import { newHexToken, randomAlphanumeric } from './wire-format.ts';
 
 export const AUTHORIZATION_SCHEME = 'WECHATPAY2-SHA256-RSA2048';
 /** WeChat's documented freshness window for both directions. */
-export const TIMESTAMP_TOLERANCE_S = 300;
+const TIMESTAMP_TOLERANCE_S = 300;
 /** Prefix of the deliberately invalid signatures WeChat sends to test merchants (§1.3). */
-export const SIGNTEST_PREFIX = 'WECHATPAY/SIGNTEST/';
+const SIGNTEST_PREFIX = 'WECHATPAY/SIGNTEST/';
 
 export interface AuthorizationFields {
   mchid: string;

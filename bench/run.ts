@@ -1,0 +1,454 @@
+// `paycenter bench`: order submissions and whole payment flows over HTTP against a Paycenter child
+// process, each next to its raw-SQL floor (floor.ts) measured in the same run on the same
+// database, plus Paycenter's peak RSS. Prints a table with the targets and a one-line JSON summary.
+//
+// Environment knobs (the CLI takes only --orders/--flows/--concurrency):
+//   BENCH_SANDBOX=standalone|inprocess   where the simulated bank runs (default standalone, see below)
+//   BENCH_CPU_PROF=<dir>                 write a V8 CPU profile of each child to <dir> at exit
+//   DATABASE_URL                         the server to create the bench database on
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../src/logger.ts';
+import { createPool, type Pool } from '../src/store/db.ts';
+import { findDefaultApp } from '../src/store/apps.ts';
+import { flowFloorTask, orderContent, submitFloorTask, type FloorSettings } from './floor.ts';
+import { expectStatus, httpClient, runConcurrent, stats, type HttpClient, type Stats } from './load.ts';
+import {
+  cpuSeconds,
+  createBenchDatabase,
+  freePort,
+  machineBusySeconds,
+  openServer,
+  registerSandboxMerchant,
+  sampleRss,
+  spawnPaycenter,
+  waitReady,
+  type Child,
+} from './processes.ts';
+
+export interface BenchOptions {
+  orders: number;
+  flows: number;
+  concurrency: number;
+}
+
+const API_KEY = 'pk_bench_0123456789abcdefghijklmnopqrstuvwx';
+/** Sandbox notification retries 1000× faster, should one fail. */
+const SANDBOX_TIME_SCALE = '0.001';
+/**
+ * The first active query of each attempt is pushed past the end of the run, so the query jobs of
+ * one phase never run inside the next one and each phase measures only its own work. (At the
+ * default 30 s a paid attempt's query job later finds it settled: two reads, not measured here.)
+ */
+const FIRST_QUERY_DELAY_MS = 600_000;
+const ORDER_TTL_MS = 15 * 60_000;
+const DUPLICATE_WINDOW_MS = 10_000;
+const POOL_SIZE_DEFAULT = 20;
+const FLOW_PAID_TIMEOUT_MS = 30_000;
+/** How often the flow driver looks for PAID transitions while flows wait for one. */
+const PAID_POLL_INTERVAL_MS = 5;
+
+const TARGETS = {
+  submissionsPerSecond: 2000,
+  submissionP99Ms: 25,
+  flowsPerSecond: 400,
+  floorRatio: 0.5,
+  rssMiB: 256,
+};
+
+export async function runBench(opts: BenchOptions): Promise<void> {
+  const log = createLogger('warn', 'paycenter-bench');
+  // Where the bank runs. Standalone is the default: in production the channel is another
+  // system, so its CPU (signing answers and notifications, its own ledger writes) and its memory
+  // must not be counted as Paycenter's; in-process it shares Paycenter's event loop and heap, and
+  // the RSS and CPU figures mix the two. BENCH_SANDBOX=inprocess measures the `npm start` shape.
+  const sandboxMode = process.env.BENCH_SANDBOX === 'inprocess' ? 'inprocess' : 'standalone';
+  const poolSize = Number(process.env.PAYCENTER_DB_POOL_SIZE ?? POOL_SIZE_DEFAULT);
+  const cleanup: (() => Promise<void>)[] = [];
+  const runCleanup = async () => {
+    for (const step of cleanup.reverse().splice(0)) await step().catch((err: unknown) => console.error(`bench cleanup: ${String(err)}`));
+  };
+  const onSignal = () => void runCleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const loadAverage = loadavg()[0]!;
+  try {
+    const server = await openServer(log);
+    cleanup.push(() => server.stop());
+    const db = await createBenchDatabase(server.adminUrl);
+    cleanup.push(() => db.drop());
+    const tmp = await mkdtemp(join(tmpdir(), 'paycenter-bench-'));
+    cleanup.push(() => rm(tmp, { recursive: true, force: true }));
+
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env: Record<string, string> = {
+      DATABASE_URL: db.url,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PAYCENTER_API_KEY: API_KEY,
+      LOG_LEVEL: 'warn',
+      PAYCENTER_SANDBOX_TIME_SCALE: SANDBOX_TIME_SCALE,
+      PAYCENTER_QUERY_SCHEDULE: String(FIRST_QUERY_DELAY_MS),
+      PAYCENTER_ORDER_TTL_MS: String(ORDER_TTL_MS),
+      PAYCENTER_DUPLICATE_WINDOW_MS: String(DUPLICATE_WINDOW_MS),
+      PAYCENTER_DB_POOL_SIZE: String(poolSize),
+      // The floor uses the Postgres guard; so must Paycenter.
+      REDIS_URL: '',
+      PAYCENTER_CONFIG: '',
+    };
+    let sandbox: Child | undefined;
+    let bankUrl = baseUrl;
+    if (sandboxMode === 'standalone') {
+      const sandboxPort = await freePort();
+      bankUrl = `http://127.0.0.1:${sandboxPort}`;
+      const child = spawnPaycenter('sandbox', ['sandbox', '--port', String(sandboxPort)], env);
+      sandbox = child;
+      cleanup.push(() => child.stop());
+      await waitReady(child, `${bankUrl}/sandbox/faults`);
+      const wechatpay = await registerSandboxMerchant(bankUrl, baseUrl);
+      const configPath = join(tmp, 'paycenter.json');
+      await writeFile(configPath, JSON.stringify({ channels: { wechatpay } }), { mode: 0o600 });
+      Object.assign(env, { PAYCENTER_CONFIG: configPath, PAYCENTER_SANDBOX: 'off' });
+    } else {
+      env.PAYCENTER_SANDBOX = 'on';
+    }
+    const paycenter = spawnPaycenter('paycenter', ['serve'], env);
+    cleanup.push(() => paycenter.stop());
+    await waitReady(paycenter, `${baseUrl}/readyz`);
+    const rss = sampleRss(paycenter.pid);
+    cleanup.push(async () => rss.stop());
+
+    const pool = createPool(db.url, poolSize, 'paycenter-bench-floor');
+    cleanup.push(() => pool.end());
+    const watchPool = createPool(db.url, 2, 'paycenter-bench-watch');
+    cleanup.push(() => watchPool.end());
+    const api = httpClient(baseUrl, opts.concurrency, { authorization: `Bearer ${API_KEY}` });
+    const bank = httpClient(bankUrl, opts.concurrency);
+    cleanup.push(async () => {
+      api.close();
+      bank.close();
+    });
+    const app = await findDefaultApp(pool);
+    if (!app) throw new Error('Paycenter started but created no default app');
+    const settings: FloorSettings = {
+      appId: app.id,
+      orderTtlMs: ORDER_TTL_MS,
+      duplicateWindowMs: DUPLICATE_WINDOW_MS,
+      queryPolicy: { scheduleMs: [FIRST_QUERY_DELAY_MS], exceptionIntervalMs: 3_600_000, exceptionWindowMs: 0 },
+    };
+    const run = randomBytes(4).toString('hex');
+    const meter = cpuMeter({ paycenter: paycenter.pid, sandbox: sandbox?.pid }, watchPool, db.name);
+    const phase = async (name: string, n: number, task: (key: string) => Promise<number | void>): Promise<Phase> => {
+      const warmup = Math.min(n, Math.max(50, Math.round(n / 10)));
+      await runConcurrent(warmup, opts.concurrency, (i) => task(`${run}-${name}-w${i}`));
+      rss.mark(name);
+      const before = await meter();
+      const result = stats(await runConcurrent(n, opts.concurrency, (i) => task(`${run}-${name}-${i}`)));
+      paycenter.assertAlive();
+      sandbox?.assertAlive();
+      const cpuMsPerOp = perOp(await meter(), before, result.n);
+      return { name, ...result, cpuMsPerOp, otherCores: (cpuMsPerOp.other * result.perSecond) / 1000 };
+    };
+
+    const submitFloor = await phase('submit-floor', opts.orders, submitFloorTask(pool, settings));
+    const submitHttp = await phase('submit-http', opts.orders, async (key) => {
+      expectStatus(await api.request('POST', '/v1/orders', orderContent(key)), 201, 'POST /v1/orders');
+    });
+    const flowFloor = await phase('flow-floor', opts.flows, flowFloorTask(pool, settings));
+    const watcher = await PaidWatcher.start(watchPool);
+    cleanup.push(async () => watcher.stop());
+    const flowHttp = await phase('flow-http', opts.flows, (key) => httpFlow(api, bank, watcher, key));
+    watcher.stop();
+
+    const rssPeaks = rss.peaks();
+    const report: Report = {
+      concurrency: opts.concurrency,
+      database: server.source,
+      sandbox: sandboxMode,
+      poolSize,
+      phases: [submitFloor, submitHttp, flowFloor, flowHttp],
+      submit: { http: submitHttp, floor: submitFloor },
+      flow: { http: flowHttp, floor: flowFloor },
+      rssPeakLoadMiB: Math.max(rssPeaks['submit-http'] ?? 0, rssPeaks['flow-http'] ?? 0),
+      rssHighWaterMiB: rss.highWaterMiB(),
+      childWarnings: paycenter.warnings + (sandbox?.warnings ?? 0),
+      loadAverage,
+    };
+    printReport(report);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await runCleanup();
+  }
+}
+
+/** Submit, pay with WeChat Pay, the buyer pays at the bank, then wait for the PAID transition. */
+async function httpFlow(api: HttpClient, bank: HttpClient, watcher: PaidWatcher, key: string): Promise<number> {
+  const started = performance.now();
+  const created = expectStatus(await api.request('POST', '/v1/orders', orderContent(key)), 201, 'POST /v1/orders');
+  const orderId = (JSON.parse(created.body) as { id: string }).id;
+  const paid = watcher.expect(orderId);
+  const pay = expectStatus(await api.request('POST', `/v1/orders/${orderId}/pay`, { channel: 'wechatpay' }), 200, 'POST /pay');
+  const outTradeNo = (JSON.parse(pay.body) as { payment: { outTradeNo: string } }).payment.outTradeNo;
+  expectStatus(await bank.request('POST', '/sandbox/pay', { outTradeNo }), 200, 'POST /sandbox/pay');
+  return (await paid) - started;
+}
+
+/**
+ * Learns when orders became PAID without asking Paycenter: one indexed query for all waiting
+ * orders every few ms reads the time of each order's PAID transition (the audit row's
+ * clock_timestamp(), written in the notification's transaction just before its commit), mapped
+ * onto this process's performance.now() clock. Polling GET /v1/orders/{id} instead would add a
+ * request per flow per poll to the very process being measured; this adds one small query per
+ * 5 ms to PostgreSQL and nothing to Paycenter, and the latency it reports is the transition's own
+ * time rather than the poll's.
+ */
+class PaidWatcher {
+  private readonly waiting = new Map<string, { resolve(perfMs: number): void; reject(err: Error): void; deadline: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    /** DB epoch ms minus performance.now(). */
+    private readonly offsetMs: number,
+  ) {}
+
+  static async start(pool: Pool): Promise<PaidWatcher> {
+    let best = { spanMs: Infinity, offsetMs: 0 };
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const { rows } = await pool.query<{ ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms');
+      const t1 = performance.now();
+      if (t1 - t0 < best.spanMs) best = { spanMs: t1 - t0, offsetMs: rows[0]!.ms - (t0 + t1) / 2 };
+    }
+    const watcher = new PaidWatcher(pool, best.offsetMs);
+    watcher.schedule();
+    return watcher;
+  }
+
+  /** Resolves with the performance.now() time of the order's PAID transition. */
+  expect(orderId: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(orderId, { resolve, reject, deadline: performance.now() + FLOW_PAID_TIMEOUT_MS });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (!this.stopped) this.timer = setTimeout(() => void this.poll(), PAID_POLL_INTERVAL_MS);
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      if (this.waiting.size === 0) return;
+      const { rows } = await this.pool.query<{ orderId: string; atMs: number }>(
+        `SELECT order_id AS "orderId", (extract(epoch FROM at) * 1000)::float8 AS "atMs"
+           FROM transitions WHERE order_id = ANY($1::text[]) AND entity = 'order' AND to_state = 'PAID'`,
+        [[...this.waiting.keys()]],
+      );
+      for (const row of rows) {
+        this.waiting.get(row.orderId)?.resolve(row.atMs - this.offsetMs);
+        this.waiting.delete(row.orderId);
+      }
+      const now = performance.now();
+      for (const [orderId, w] of this.waiting) {
+        if (w.deadline > now) continue;
+        w.reject(new Error(`order ${orderId} not PAID within ${FLOW_PAID_TIMEOUT_MS} ms`));
+        this.waiting.delete(orderId);
+      }
+    } catch (err) {
+      for (const w of this.waiting.values()) w.reject(err as Error);
+      this.waiting.clear();
+    } finally {
+      this.schedule();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting: where the cores went during a phase
+
+type CpuPart = 'paycenter' | 'sandbox' | 'driver' | 'postgres' | 'machine';
+type CpuSnapshot = Record<Exclude<CpuPart, 'postgres'>, number> & { postgres: Map<number, number> };
+
+/**
+ * CPU seconds so far of each process of the run. PostgreSQL is counted as the backends connected
+ * to the bench database (read from /proc, so only for a server on this machine); the machine's
+ * total shows what everything else (other users of the machine, PostgreSQL's WAL writer) took.
+ */
+function cpuMeter(pids: { paycenter: number; sandbox: number | undefined }, admin: Pool, database: string): () => Promise<CpuSnapshot> {
+  return async () => {
+    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+    const own = process.cpuUsage();
+    return {
+      paycenter: cpuSeconds(pids.paycenter),
+      sandbox: pids.sandbox === undefined ? 0 : cpuSeconds(pids.sandbox),
+      driver: (own.user + own.system) / 1e6,
+      postgres: new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)])),
+      machine: machineBusySeconds(),
+    };
+  };
+}
+
+type CpuPerOp = Record<CpuPart | 'other', number>;
+
+function perOp(after: CpuSnapshot, before: CpuSnapshot, n: number): CpuPerOp {
+  const perOpMs = (seconds: number) => (seconds * 1000) / Math.max(1, n);
+  const d = (k: Exclude<CpuPart, 'postgres'>) => perOpMs(after[k] - before[k]);
+  let pgSeconds = 0;
+  for (const [pid, s] of after.postgres) pgSeconds += s - (before.postgres.get(pid) ?? 0);
+  const postgres = perOpMs(pgSeconds);
+  const ours = d('paycenter') + d('sandbox') + d('driver') + postgres;
+  return { paycenter: d('paycenter'), sandbox: d('sandbox'), driver: d('driver'), postgres, machine: d('machine'), other: Math.max(0, d('machine') - ours) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Phase extends Stats {
+  name: string;
+  cpuMsPerOp: CpuPerOp;
+  /** Cores busy with work not of this run during the phase (other users of the machine). */
+  otherCores: number;
+}
+
+interface Report {
+  concurrency: number;
+  database: string;
+  sandbox: string;
+  poolSize: number;
+  phases: Phase[];
+  submit: { http: Phase; floor: Phase };
+  flow: { http: Phase; floor: Phase };
+  rssPeakLoadMiB: number;
+  rssHighWaterMiB: number;
+  childWarnings: number;
+  loadAverage: number;
+}
+
+function printReport(r: Report): void {
+  const f0 = (v: number) => v.toFixed(0);
+  const f1 = (v: number) => v.toFixed(1);
+  const f2 = (v: number) => v.toFixed(2);
+  const submitRatio = r.submit.http.perSecond / r.submit.floor.perSecond;
+  const flowRatio = r.flow.http.perSecond / r.flow.floor.perSecond;
+  const rssMiB = Math.max(r.rssPeakLoadMiB, r.rssHighWaterMiB);
+  const clean = (p: Phase) => p.errors === 0;
+  const checks = [
+    {
+      what: 'submissions/s',
+      value: `${f0(r.submit.http.perSecond)}/s`,
+      target: `>= ${TARGETS.submissionsPerSecond}/s`,
+      pass: r.submit.http.perSecond >= TARGETS.submissionsPerSecond && clean(r.submit.http),
+    },
+    { what: 'submission p99', value: `${f1(r.submit.http.p99Ms)} ms`, target: `<= ${TARGETS.submissionP99Ms} ms`, pass: r.submit.http.p99Ms <= TARGETS.submissionP99Ms },
+    { what: 'submissions vs floor', value: `${f2(submitRatio)} x`, target: `>= ${TARGETS.floorRatio} x`, pass: submitRatio >= TARGETS.floorRatio },
+    {
+      what: 'flows/s',
+      value: `${f0(r.flow.http.perSecond)}/s`,
+      target: `>= ${TARGETS.flowsPerSecond}/s`,
+      pass: r.flow.http.perSecond >= TARGETS.flowsPerSecond && clean(r.flow.http),
+    },
+    { what: 'flows vs floor', value: `${f2(flowRatio)} x`, target: `>= ${TARGETS.floorRatio} x`, pass: flowRatio >= TARGETS.floorRatio },
+    { what: 'peak RSS (Paycenter)', value: `${f0(rssMiB)} MiB`, target: `< ${TARGETS.rssMiB} MiB`, pass: rssMiB < TARGETS.rssMiB },
+  ];
+  const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `Paycenter bench: concurrency ${r.concurrency}, PostgreSQL ${r.database}, sandbox ${r.sandbox}, ` +
+      `pool ${r.poolSize} connections (Paycenter and floor alike), ${cpus().length} cores, load average ${r.loadAverage.toFixed(2)} at start`,
+  );
+  out.push('');
+  const w1 = [18, 6, 6, 7, 7, 7, 7, 9, 7, 7, 7, 7];
+  out.push(row(['', '', '', '', '', '', '', 'CPU ms/op:', '', '', '', 'others'], w1));
+  out.push(row(['phase', 'n', 'errors', 'per s', 'p50 ms', 'p99 ms', 'max ms', 'Paycenter', 'bank', 'driver', 'PG', 'cores'], w1));
+  const label: Record<string, string> = {
+    'submit-http': 'submissions HTTP',
+    'submit-floor': 'submissions floor',
+    'flow-http': 'flows HTTP',
+    'flow-floor': 'flows floor',
+  };
+  for (const p of r.phases) {
+    const c = p.cpuMsPerOp;
+    out.push(
+      row(
+        [
+          label[p.name] ?? p.name,
+          String(p.n),
+          String(p.errors),
+          f0(p.perSecond),
+          f2(p.p50Ms),
+          f2(p.p99Ms),
+          f1(p.maxMs),
+          f2(c.paycenter),
+          f2(c.sandbox),
+          f2(c.driver),
+          f2(c.postgres),
+          f2(p.otherCores),
+        ],
+        w1,
+      ),
+    );
+  }
+  out.push(
+    '  CPU ms/op: Paycenter process, the bank (sandbox process), this driver, PostgreSQL backends of the bench database;' +
+      ' others: cores other processes of the machine kept busy meanwhile (noise in the figures)',
+  );
+  out.push(
+    `  HTTP / floor: submissions ${f2(submitRatio)} x throughput, p50 ${f1(r.submit.http.p50Ms / r.submit.floor.p50Ms)} x; ` +
+      `flows ${f2(flowRatio)} x throughput, p50 ${f1(r.flow.http.p50Ms / r.flow.floor.p50Ms)} x`,
+  );
+  out.push(
+    `  RSS of Paycenter: peak ${f0(r.rssPeakLoadMiB)} MiB sampled under HTTP load, VmHWM ${f0(r.rssHighWaterMiB)} MiB over its life`,
+  );
+  out.push('  flow latency: from POST /v1/orders to the PAID transition in the database (read by the driver, not polled over HTTP)');
+  for (const p of r.phases) for (const e of p.errorSamples) out.push(`  error in ${p.name}: ${e}`);
+  if (r.childWarnings > 0) out.push(`  children logged ${r.childWarnings} warnings or errors`);
+  out.push('');
+  const w2 = [22, 12, 12, 6];
+  out.push(row(['target', 'measured', 'goal', ''], w2));
+  for (const c of checks) out.push(row([c.what, c.value, c.target, c.pass ? 'PASS' : 'MISS'], w2));
+  out.push('');
+  const pass = checks.every((c) => c.pass);
+  const summary = {
+    bench: 'paycenter',
+    concurrency: r.concurrency,
+    database: r.database,
+    sandbox: r.sandbox,
+    submissions: {
+      perSecond: round(r.submit.http.perSecond),
+      p50Ms: round(r.submit.http.p50Ms, 2),
+      p99Ms: round(r.submit.http.p99Ms, 2),
+      errors: r.submit.http.errors,
+      floorPerSecond: round(r.submit.floor.perSecond),
+      floorRatio: round(submitRatio, 2),
+    },
+    flows: {
+      perSecond: round(r.flow.http.perSecond),
+      p50Ms: round(r.flow.http.p50Ms, 2),
+      p99Ms: round(r.flow.http.p99Ms, 2),
+      errors: r.flow.http.errors,
+      floorPerSecond: round(r.flow.floor.perSecond),
+      floorRatio: round(flowRatio, 2),
+    },
+    peakRssMiB: round(rssMiB),
+    pass,
+    missed: checks.filter((c) => !c.pass).map((c) => c.what),
+  };
+  out.push(JSON.stringify(summary));
+  console.log(out.join('\n'));
+}
+
+function round(v: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
