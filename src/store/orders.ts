@@ -150,16 +150,38 @@ export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> 
   return rows[0]!;
 }
 
+/**
+ * The one guarded state update: moves a row `from` → `to` only if it is still in `from`, applies
+ * the patch, and writes the audit row, all in one statement. Null when the row was not in
+ * `from`: a conflict for the caller to handle, never a silent success.
+ */
+async function guardedStateUpdate<Row>(
+  tx: Tx,
+  target: { table: string; entity: 'order' | 'attempt'; orderIdColumn: string; columns: string },
+  change: { id: string; from: string; to: string; reason: string },
+  patchSql: string,
+  patchParams: unknown[],
+): Promise<Row | null> {
+  const { rows } = await tx.query<Row & object>(
+    `WITH updated AS (
+       UPDATE ${target.table} SET state = $3, updated_at = now()${patchSql}
+       WHERE id = $1 AND state = $2
+       RETURNING *
+     ), audit AS (
+       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
+       SELECT ${target.orderIdColumn}, '${target.entity}', id, $2, $3, $4 FROM updated
+     )
+     SELECT ${target.columns} FROM updated`,
+    [change.id, change.from, change.to, change.reason, ...patchParams],
+  );
+  return rows[0] ?? null;
+}
+
 export interface OrderStatePatch {
   paidAttemptId?: string;
 }
 
-/**
- * The guarded order update: moves `from` → `to` only if the row is still in `from`, writes the
- * audit row in the same statement. Returns null when the row was not in `from` (a conflict the
- * caller must handle, never a silent success).
- */
-export async function updateOrderState(
+export function updateOrderState(
   tx: Tx,
   id: string,
   from: OrderState,
@@ -167,22 +189,15 @@ export async function updateOrderState(
   reason: string,
   patch: OrderStatePatch = {},
 ): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>(
-    `WITH updated AS (
-       UPDATE orders SET state = $3, updated_at = now(),
-         paid_attempt_id = COALESCE($5, paid_attempt_id),
-         paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
-         closed_at = CASE WHEN $3 = 'CLOSED' THEN now() ELSE closed_at END
-       WHERE id = $1 AND state = $2
-       RETURNING *
-     ), audit AS (
-       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
-       SELECT id, 'order', id, $2, $3, $4 FROM updated
-     )
-     SELECT ${ORDER_COLUMNS} FROM updated`,
-    [id, from, to, reason, patch.paidAttemptId ?? null],
+  return guardedStateUpdate<OrderRow>(
+    tx,
+    { table: 'orders', entity: 'order', orderIdColumn: 'id', columns: ORDER_COLUMNS },
+    { id, from, to, reason },
+    `, paid_attempt_id = COALESCE($5, paid_attempt_id),
+       paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
+       closed_at = CASE WHEN $3 = 'CLOSED' THEN now() ELSE closed_at END`,
+    [patch.paidAttemptId ?? null],
   );
-  return rows[0] ?? null;
 }
 
 export interface AttemptStatePatch {
@@ -192,8 +207,7 @@ export interface AttemptStatePatch {
   failureCode?: string;
 }
 
-/** The guarded attempt update, same shape as updateOrderState. */
-export async function updateAttemptState(
+export function updateAttemptState(
   tx: Tx,
   id: string,
   from: AttemptState,
@@ -201,23 +215,14 @@ export async function updateAttemptState(
   reason: string,
   patch: AttemptStatePatch = {},
 ): Promise<AttemptRow | null> {
-  const { rows } = await tx.query<AttemptRow>(
-    `WITH updated AS (
-       UPDATE payment_attempts SET state = $3, updated_at = now(),
-         action = COALESCE($5, action),
-         channel_trade_no = COALESCE($6, channel_trade_no),
-         paid_at = COALESCE($7, paid_at),
-         failure_code = COALESCE($8, failure_code)
-       WHERE id = $1 AND state = $2
-       RETURNING *
-     ), audit AS (
-       INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
-       SELECT order_id, 'attempt', id, $2, $3, $4 FROM updated
-     )
-     SELECT ${ATTEMPT_COLUMNS} FROM updated`,
-    [id, from, to, reason, patch.action ?? null, patch.channelTradeNo ?? null, patch.paidAt ?? null, patch.failureCode ?? null],
+  return guardedStateUpdate<AttemptRow>(
+    tx,
+    { table: 'payment_attempts', entity: 'attempt', orderIdColumn: 'order_id', columns: ATTEMPT_COLUMNS },
+    { id, from, to, reason },
+    `, action = COALESCE($5, action), channel_trade_no = COALESCE($6, channel_trade_no),
+       paid_at = COALESCE($7, paid_at), failure_code = COALESCE($8, failure_code)`,
+    [patch.action ?? null, patch.channelTradeNo ?? null, patch.paidAt ?? null, patch.failureCode ?? null],
   );
-  return rows[0] ?? null;
 }
 
 /** CREATED orders past their expiry, for the sweeper. */
