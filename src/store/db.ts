@@ -18,15 +18,17 @@ export function createPool(connectionString: string, max: number, applicationNam
 
 export async function withTransaction<T>(pool: Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A client whose ROLLBACK failed has a broken connection: destroy it instead of pooling it.
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

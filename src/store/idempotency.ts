@@ -6,6 +6,12 @@ export type IdempotencyClaim =
   | { kind: 'in_flight'; requestHash: string }
   | { kind: 'done'; requestHash: string; status: number; body: unknown };
 
+/**
+ * A request still "in flight" after this long died with its process; its key is taken over so
+ * the client's retry is not refused for 24 h. Far above any request's own time limit.
+ */
+export const IDEMPOTENCY_IN_FLIGHT_LEASE_MS = 60_000;
+
 /** Claims the key for this request, or reports who holds it. Expired records are taken over. */
 export async function claimIdempotencyKey(
   q: Queryable,
@@ -22,13 +28,15 @@ export async function claimIdempotencyKey(
          SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
              created_at = now(), expires_at = EXCLUDED.expires_at
          WHERE idempotency_keys.expires_at <= now()
+            OR (idempotency_keys.response_status IS NULL
+                AND idempotency_keys.created_at <= now() - $5 * interval '1 millisecond')
        RETURNING true AS claimed, request_hash AS "requestHash", response_status AS status, response_body AS body
      )
      SELECT * FROM ins
      UNION ALL
      SELECT false, request_hash, response_status, response_body FROM idempotency_keys
      WHERE app_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-    [appId, key, requestHash, ttlMs],
+    [appId, key, requestHash, ttlMs, IDEMPOTENCY_IN_FLIGHT_LEASE_MS],
   );
   // Empty when the conflicting row committed after this statement's snapshot: read it anew.
   const row =

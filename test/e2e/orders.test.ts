@@ -177,6 +177,16 @@ describe('duplicate protection', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('Idempotency-Key: a claim left in flight by a crashed process is taken over after its lease', async () => {
+    const body = orderBody();
+    const key = `key-${Date.now()}-orphan`;
+    await claimIdempotencyKey(pc.db.pool, appId, key, sha256(canonicalJson(body)), 60_000);
+    await pc.db.pool.query("UPDATE idempotency_keys SET created_at = now() - interval '61 seconds' WHERE key = $1", [key]);
+    const res = await pc.api('POST', '/v1/orders', body, { 'idempotency-key': key });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+  });
+
   it('Idempotency-Key: concurrent retries of one request create one order', async () => {
     const body = orderBody();
     const key = `key-${Date.now()}-race`;

@@ -1,6 +1,7 @@
 // The test infrastructure itself: per-file databases cloned from the migrated template, and the
 // service probe that skips (locally) or fails (under CI) suites whose service is down.
 import net from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { requireService } from '../helpers/services.ts';
@@ -45,8 +46,10 @@ describe('createTestDatabase', () => {
 
   it('drops the database, connections and all, and drop() can be called again', async () => {
     const c = await createTestDatabase();
-    const held = await c.pool.connect(); // a connection the test forgot to release
-    held.release();
+    // Code under test that never closed its connection: drop() terminates it after the grace.
+    const forgotten = new pg.Client({ connectionString: c.url });
+    forgotten.on('error', () => undefined);
+    await forgotten.connect();
     await c.drop();
     await c.drop();
     const { rows } = await a.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [c.name]);
