@@ -25,9 +25,18 @@ export interface PaycenterProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `paycenter serve` and waits until /readyz answers (or the process dies). */
-export async function spawnPaycenter(env: Record<string, string>, port: number, timeoutMs = 60_000): Promise<PaycenterProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+/**
+ * Starts `paycenter serve` (or `args`) and waits until `readyPath` answers and `readyText` was
+ * printed, or the process dies.
+ */
+export async function spawnPaycenter(
+  env: Record<string, string>,
+  port: number,
+  timeoutMs = 60_000,
+  args: string[] = ['serve'],
+  ready = { path: '/readyz', text: 'Paycenter is running' },
+): Promise<PaycenterProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -40,8 +49,8 @@ export async function spawnPaycenter(env: Record<string, string>, port: number, 
   let dead = false;
   void exited.then(() => (dead = true));
   while (!dead && Date.now() < until) {
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ready && output.includes('Paycenter is running')) return { child, baseUrl, output: () => output, exited };
+    const answered = await fetch(`${baseUrl}${ready.path}`).then((r) => r.ok, () => false);
+    if (answered && output.includes(ready.text)) return { child, baseUrl, output: () => output, exited };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
