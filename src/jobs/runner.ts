@@ -6,6 +6,7 @@ import { expireCreatedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
 import type { ServiceContext } from '../services/context.ts';
+import type { Pool } from '../store/db.ts';
 
 export const EXPIRE_ORDERS_TASK = 'expire_orders';
 export const PURGE_TASK = 'purge_expired_records';
@@ -13,7 +14,8 @@ export const PURGE_TASK = 'purge_expired_records';
 const PURGE_BATCH_ROWS = 5_000;
 
 export interface JobRunnerOptions {
-  connectionString: string;
+  /** The runner's own pool (its LISTEN connection must not starve the API's pool). */
+  pool: Pool;
   concurrency: number;
   pollIntervalMs: number;
 }
@@ -35,9 +37,8 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     log[method]({ ...scope, ...meta }, message);
   });
   return run({
-    connectionString: opts.connectionString,
+    pgPool: opts.pool,
     concurrency: opts.concurrency,
-    maxPoolSize: opts.concurrency + 2,
     pollInterval: opts.pollIntervalMs,
     noHandleSignals: true,
     logger,

@@ -96,8 +96,10 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
       stack.push(() => running.stop());
     }
     if (role !== 'api') {
+      const workerPool = createPool(databaseUrl, config.workerConcurrency + 2, 'paycenter-worker');
+      stack.push(() => workerPool.end());
       const runner: Runner = await startJobRunner(ctx, {
-        connectionString: databaseUrl,
+        pool: workerPool,
         concurrency: config.workerConcurrency,
         pollIntervalMs: config.workerPollIntervalMs,
       });

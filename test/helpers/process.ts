@@ -16,6 +16,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The test runner's environment without Paycenter's own settings, so a child sees only what the test gives it. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const own = /^(PAYCENTER_|DATABASE_URL$|REDIS_URL$|PORT$|HOST$|LOG_LEVEL$)/;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !own.test(k)));
+}
+
 export interface PaycenterProcess {
   child: ChildProcess;
   baseUrl: string;
@@ -37,7 +43,7 @@ export async function spawnPaycenter(
   ready = { path: '/readyz', text: 'Paycenter is running' },
 ): Promise<PaycenterProcess> {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...inheritedEnv(), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
