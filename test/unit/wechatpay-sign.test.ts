@@ -68,13 +68,13 @@ describe('wechatpay Authorization header', () => {
 describe('wechatpay signature', () => {
   const message = buildSignMessage('POST', '/v3/pay/transactions/native', '1554208460', 'n', '{"description":"测试"}');
 
-  it('verifies with the matching public key (SHA256withRSA over the UTF-8 message)', () => {
-    const signature = signMessage(merchant.privateKey, message);
+  it('verifies with the matching public key (SHA256withRSA over the UTF-8 message)', async () => {
+    const signature = await signMessage(merchant.privateKey, message);
     expect(verify('sha256', Buffer.from(message, 'utf8'), merchant.publicKey, Buffer.from(signature, 'base64'))).toBe(true);
   });
 
-  it('does not verify with another key or another message', () => {
-    const signature = Buffer.from(signMessage(merchant.privateKey, message), 'base64');
+  it('does not verify with another key or another message', async () => {
+    const signature = Buffer.from(await signMessage(merchant.privateKey, message), 'base64');
     expect(verify('sha256', Buffer.from(message), other.publicKey, signature)).toBe(false);
     expect(verify('sha256', Buffer.from(message.replace('测试', '测验')), merchant.publicKey, signature)).toBe(false);
   });

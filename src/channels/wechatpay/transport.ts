@@ -31,7 +31,7 @@ export async function callWechatpay(
   const canonicalUrl = url.pathname + url.search;
   const timestampS = unixSeconds(ctx.now());
   const nonce = newNonce();
-  const signature = signMessage(ctx.privateKey, buildSignMessage(method, canonicalUrl, timestampS, nonce, body ?? ''));
+  const signature = await signMessage(ctx.privateKey, buildSignMessage(method, canonicalUrl, timestampS, nonce, body ?? ''));
   const headers: Record<string, string> = {
     Authorization: buildAuthorization({ mchId: ctx.mchId, nonce, signature, timestampS, serialNo: ctx.certSerialNo }),
     Accept: 'application/json',

@@ -39,7 +39,7 @@ export function wechatpayApiRoutes(deps: WechatpayApiDeps) {
 
     api.addHook('onSend', async (_req, reply, payload) => {
       const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-      reply.headers({ ...platformSignatureHeaders(signer, body, Date.now()), 'Request-ID': newHexToken() });
+      reply.headers({ ...(await platformSignatureHeaders(signer, body, Date.now())), 'Request-ID': newHexToken() });
       return payload;
     });
 

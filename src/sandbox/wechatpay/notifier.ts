@@ -221,7 +221,7 @@ export class Notifier {
       'User-Agent': 'paycenter-sandbox-wechatpay',
       'Request-ID': newHexToken(),
       'Wechatpay-Signature-Type': AUTHORIZATION_SCHEME,
-      ...(signtestProbe ? signtestProbeHeaders(signer, nowMs) : platformSignatureHeaders(signer, note.body, nowMs)),
+      ...(signtestProbe ? signtestProbeHeaders(signer, nowMs) : await platformSignatureHeaders(signer, note.body, nowMs)),
     };
     try {
       const response = await fetch(note.notifyUrl, {

@@ -64,8 +64,13 @@ export function verifySha256WithRsa(publicKey: KeyObject, message: string, signa
   }
 }
 
-function signSha256WithRsa(privateKey: KeyObject, message: string): string {
-  return sign('sha256', Buffer.from(message, 'utf8'), privateKey).toString('base64');
+/** On libuv's thread pool (callback form): a millisecond of RSA must not block the event loop. */
+function signSha256WithRsa(privateKey: KeyObject, message: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    sign('sha256', Buffer.from(message, 'utf8'), privateKey, (err, signature) =>
+      err ? reject(err) : resolve(signature.toString('base64')),
+    ),
+  );
 }
 
 export interface PlatformSigner {
@@ -75,13 +80,17 @@ export interface PlatformSigner {
 }
 
 /** Wechatpay-* headers for a response or callback body: signature over `timestamp\nnonce\nbody\n`. */
-export function platformSignatureHeaders(signer: PlatformSigner, body: string, nowMs: number): Record<string, string> {
+export async function platformSignatureHeaders(
+  signer: PlatformSigner,
+  body: string,
+  nowMs: number,
+): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(nowMs / 1000));
   const nonce = newHexToken();
   return {
     'Wechatpay-Timestamp': timestamp,
     'Wechatpay-Nonce': nonce,
-    'Wechatpay-Signature': signSha256WithRsa(signer.privateKey, `${timestamp}\n${nonce}\n${body}\n`),
+    'Wechatpay-Signature': await signSha256WithRsa(signer.privateKey, `${timestamp}\n${nonce}\n${body}\n`),
     'Wechatpay-Serial': signer.keyId,
   };
 }
