@@ -11,8 +11,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export function createPool(connectionString: string, max: number, applicationName = 'paycenter'): Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
-  // A server-side disconnect of an idle client must not crash the process; the pool replaces it.
+  // A server-side disconnect (restart, pg_terminate_backend) must not crash the process: the
+  // pool drops the client, and the query in flight, if any, fails to its caller.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

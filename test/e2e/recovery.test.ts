@@ -1,0 +1,88 @@
+// One test per recovery point of the pay flow: the state a crash or a timeout leaves behind is
+// seeded, and what resumes is checked — never inferred from silence, never done twice.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { withTransaction } from '../../src/store/db.ts';
+import { insertAttempt, lockOrder } from '../../src/store/orders.ts';
+import { addJob } from '../../src/store/jobs.ts';
+import { queryJob } from '../../src/services/reconcile.ts';
+import { moveOrder } from '../../src/services/state-change.ts';
+import { newId, newOutTradeNo } from '../../src/domain/ids.ts';
+
+let pc: TestPaycenter;
+beforeAll(async () => {
+  pc = await startTestPaycenter();
+});
+afterAll(() => pc?.stop());
+beforeEach(async () => {
+  await pc.sandbox('DELETE', '/sandbox/faults');
+});
+
+const getOrder = async (id: string) => (await pc.api('GET', `/v1/orders/${id}`)).body;
+const ledger = async (outTradeNo: string) => (await pc.sandbox('GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`)).body.trades[0];
+
+describe('recovery points of the pay flow', () => {
+  it('crash after phase 1, before the channel call: the trade never existed, the order expires CLOSED', async () => {
+    const order = await pc.api('POST', '/v1/orders', orderBody({ expiresInSeconds: 2 }));
+    const id: string = order.body.id;
+    // Phase 1 exactly as payOrder writes it, then the process "dies" before calling the channel.
+    const outTradeNo = await withTransaction(pc.db.pool, async (tx) => {
+      const locked = (await lockOrder(tx, id))!;
+      const attempt = await insertAttempt(tx, {
+        id: newId('pay'),
+        orderId: id,
+        channel: 'wechatpay',
+        method: 'native',
+        outTradeNo: newOutTradeNo(),
+        amountMinor: locked.amountMinor,
+        currency: locked.currency,
+        channelExpiresAt: locked.expiresAt,
+      });
+      await moveOrder(tx, locked, 'PAYING', 'seeded recovery point');
+      await addJob(tx, queryJob(attempt.id, 0, new Date(Date.now() + 300)));
+      return attempt.outTradeNo;
+    });
+    // Before the expiry, "not found" means "not created yet": nothing changes.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await getOrder(id)).state).toBe('PAYING');
+    const closed = await waitFor(() => getOrder(id), (o) => o.state === 'CLOSED', 15_000);
+    expect(closed.state).toBe('CLOSED');
+    expect(closed.payments[0].state).toBe('CLOSED');
+    expect(await ledger(outTradeNo)).toBeUndefined();
+  });
+
+  it('create timed out after the channel created the trade, the buyer paid anyway: CREATING → SUCCEEDED, order PAID', async () => {
+    await pc.sandbox('PUT', '/sandbox/faults', { createTimeoutRate: 1, dropNotifications: true });
+    const order = await pc.api('POST', '/v1/orders', orderBody());
+    const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
+    expect(pay.body.error.code).toBe('channel_unavailable');
+    const attempt = (await getOrder(order.body.id)).payments[0];
+    expect(attempt.state).toBe('CREATING');
+    expect((await pc.sandbox('POST', '/sandbox/pay', { outTradeNo: attempt.outTradeNo })).status).toBe(200);
+    const paid = await waitFor(() => getOrder(order.body.id), (o) => o.state === 'PAID');
+    expect(paid.state).toBe('PAID');
+    expect(paid.payments).toHaveLength(1);
+    expect(paid.payments[0].state).toBe('SUCCEEDED');
+    const attemptTransitions = (await pc.api('GET', `/v1/orders/${order.body.id}/timeline`)).body.data.filter(
+      (e: { kind: string; entity?: string }) => e.kind === 'transition' && e.entity === 'attempt',
+    );
+    expect(attemptTransitions.map((e: { from: string | null; to: string }) => `${e.from}→${e.to}`)).toEqual([
+      'null→CREATING',
+      'CREATING→SUCCEEDED',
+    ]);
+  });
+
+  it('queries that keep failing change nothing until the channel answers (G6)', async () => {
+    await pc.sandbox('PUT', '/sandbox/faults', { queryErrorRate: 1, dropNotifications: true });
+    const order = await pc.api('POST', '/v1/orders', orderBody());
+    const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
+    await pc.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
+    await waitFor(
+      async () => (await pc.api('GET', `/v1/orders/${order.body.id}/timeline`)).body.data,
+      (entries: { kind: string }[]) => entries.filter((e) => e.kind === 'channel_call').length >= 4,
+    );
+    expect((await getOrder(order.body.id)).state).toBe('PAYING');
+    await pc.sandbox('DELETE', '/sandbox/faults');
+    expect((await waitFor(() => getOrder(order.body.id), (o) => o.state === 'PAID')).state).toBe('PAID');
+  });
+});
