@@ -80,7 +80,13 @@ export interface BenchDatabase {
 /** A fresh, empty database for this run; Paycenter migrates it when it starts. */
 export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
   const name = `paycenter_bench_${randomBytes(6).toString('hex')}`;
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
+  try {
+    await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
+  } catch (err) {
+    const where = new URL(adminUrl);
+    where.password = '';
+    throw new Error(`cannot create the bench database on ${where.toString()}: ${(err as Error).message}`);
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   let dropping: Promise<void> | undefined;
@@ -221,6 +227,8 @@ export interface RssSampler {
   mark(window: string): void;
   /** Highest VmRSS sampled (MiB) per window, plus 'all'. */
   peaks(): Record<string, number>;
+  /** VmRSS (MiB) when sampling began. */
+  readonly startMiB: number;
   /** The kernel's high-water mark (VmHWM, MiB) for the whole life of the process. */
   highWaterMiB(): number;
   stop(): void;
@@ -241,7 +249,9 @@ export function sampleRss(pid: number): RssSampler {
   const timer = setInterval(sample, RSS_SAMPLE_INTERVAL_MS);
   timer.unref();
   sample();
+  const startMiB = peaks.all ?? 0;
   return {
+    startMiB,
     mark(name) {
       sample();
       window = name;
