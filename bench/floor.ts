@@ -87,7 +87,7 @@ export function flowFloorTask(pool: Pool, s: FloorSettings): (key: string) => Pr
       return opened;
     });
     // One guarded statement on its own: the UPDATE … WHERE state = 'CREATING' is atomic by itself.
-    const pending = (await updateAttemptState(pool as unknown as Tx, attempt.id, 'CREATING', 'PENDING', 'created at the channel', {
+    const pending = (await updateAttemptState(pool, attempt.id, 'CREATING', 'PENDING', 'created at the channel', {
       action: { type: 'qr_code', codeUrl: `weixin://wxpay/bizpayurl?pr=${randomBytes(6).toString('base64url')}` },
     }))!;
     const notificationId = randomBytes(16).toString('hex');
@@ -97,6 +97,7 @@ export function flowFloorTask(pool: Pool, s: FloorSettings): (key: string) => Pr
         notificationId,
         verified: true,
         refusalReason: null,
+        outcome: 'paid',
         outTradeNo: attempt.outTradeNo,
         orderId: created.id,
         headers: notificationHeaders(),

@@ -2,7 +2,7 @@
 // transaction with the order's lock held, so a duplicate finds the work done. Anything that
 // does not check out is stored, refused, counted, and triggers an active query instead.
 import { findAttemptByOutTradeNo } from '../store/orders.ts';
-import { insertNotification, setNotificationOutcome } from '../store/evidence.ts';
+import { insertNotification } from '../store/evidence.ts';
 import { addJob } from '../store/jobs.ts';
 import type { NotificationAck, RawHttpRequest } from '../channels/types.ts';
 import { queryNowJob } from './reconcile.ts';
@@ -37,7 +37,7 @@ export async function handleNotification(ctx: ServiceContext, channelName: strin
     body: request.rawBody.slice(0, BODY_STORED_CHARS_MAX),
   };
   const refuse = async (reason: string): Promise<NotificationAck> => {
-    await insertNotification(ctx.pool, { ...evidence, verified: false, refusalReason: reason });
+    await insertNotification(ctx.pool, { ...evidence, verified: false, refusalReason: reason, outcome: 'refused' });
     ctx.metrics.notificationsRefused.inc({ channel: channelName, reason });
     ctx.log.warn({ channel: channelName, reason, outTradeNo, notificationId: evidence.notificationId }, 'notification refused');
     if (attempt) await addJob(ctx.pool, queryNowJob(attempt.id));
@@ -52,8 +52,7 @@ export async function handleNotification(ctx: ServiceContext, channelName: strin
   await settleAttempt(ctx, attempt.id, status, { source: 'notification', closing: false }, async (tx) => {
     // Stored in the same transaction as its effect; a redelivery of the same id is a no-op here
     // and finds the state already changed.
-    const stored = await insertNotification(tx, { ...evidence, verified: true, refusalReason: null });
-    if (stored) await setNotificationOutcome(tx, stored.id, status.kind);
+    await insertNotification(tx, { ...evidence, verified: true, refusalReason: null, outcome: status.kind });
   });
   ctx.metrics.notificationsAccepted.inc({ channel: channelName });
   return channel.notificationAck(true);

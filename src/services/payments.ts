@@ -1,15 +1,16 @@
 // Flow 2, paying an order: phase 1 writes the attempt and its first query job under the
-// order's lock; the channel is called outside any transaction; phase 2 records its answer.
-// A crash between the phases leaves a CREATING attempt that the query job resolves (G6).
+// order's lock; the channel is called outside any transaction; phase 2 records its answer with
+// one guarded update. A crash between the phases leaves a CREATING attempt that the query job
+// resolves (G6).
 import { withTransaction, type Tx } from '../store/db.ts';
-import { insertAttempt, listAttempts, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
+import { findAttempt, insertAttempt, listAttempts, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
 import { addJob } from '../store/jobs.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import { newId, newOutTradeNo } from '../domain/ids.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
-import { moveAttempt, moveOrder, emitEvent } from './state-change.ts';
+import { emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
 import { queryJob } from './reconcile.ts';
 import type { ServiceContext } from './context.ts';
@@ -22,6 +23,12 @@ export const CHANNEL_METHODS: Readonly<Record<string, readonly string[]>> = {
 export interface PayInput {
   channel: string;
   method?: string;
+}
+
+interface OpenedAttempt {
+  order: OrderRow;
+  attempts: AttemptRow[];
+  attempt: AttemptRow;
 }
 
 export async function payOrder(
@@ -39,13 +46,11 @@ export async function payOrder(
     });
   }
   const opened = await openOrReuseAttempt(ctx, appId, orderId, input.channel, method);
-  let attempt = opened.attempt;
-  if (attempt.state === 'CREATING') attempt = await createAtChannel(ctx, attempt, opened.subject);
-  return withTransaction(ctx.pool, async (tx) => {
-    const order = (await lockOrder(tx, orderId))!;
-    const attempts = await listAttempts(tx, orderId);
-    return { order: orderView(order, attempts), payment: paymentView(attempts.find((a) => a.id === attempt.id)!) };
-  });
+  const attempt = opened.attempt.state === 'CREATING' ? await createAtChannel(ctx, opened) : opened.attempt;
+  // Answered from the rows in hand: the order's lock was released after phase 1, and the
+  // caller can always GET the order for what happened since.
+  const attempts = opened.attempts.map((a) => (a.id === attempt.id ? attempt : a));
+  return { order: orderView(opened.order, attempts), payment: paymentView(attempt) };
 }
 
 async function openOrReuseAttempt(
@@ -54,7 +59,7 @@ async function openOrReuseAttempt(
   orderId: string,
   channel: string,
   method: string,
-): Promise<{ attempt: AttemptRow; subject: string }> {
+): Promise<OpenedAttempt> {
   const result = await withTransaction(ctx.pool, async (tx) => {
     const order = await lockOrder(tx, orderId);
     if (!order || order.appId !== appId) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
@@ -63,19 +68,20 @@ async function openOrReuseAttempt(
     const attempts = await listAttempts(tx, orderId);
     const open = attempts.find((a) => isOpenAttempt(a.state));
     if (open) {
-      if (open.channel === channel && open.method === method) return { attempt: open, subject: order.subject };
+      if (open.channel === channel && open.method === method) return { order, attempts, attempt: open };
       throw new PaycenterError('invalid_request', `The order is being paid with ${open.channel}/${open.method}; close it first.`, {
         field: 'channel',
       });
     }
     if (order.expiresAt <= ctx.now()) {
       if (order.state === 'CREATED') {
-        await emitEvent(tx, await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt'), 'order.closed');
+        const closed = await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt');
+        await emitEvent(tx, closed, 'order.closed', attempts);
         return { expired: true as const };
       }
       throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });
     }
-    return { attempt: await startAttempt(ctx, tx, order, channel, method), subject: order.subject };
+    return startAttempt(ctx, tx, order, attempts, channel, method);
   });
   if ('expired' in result) throw new PaycenterError('order_closed', 'The order has expired and can no longer be paid.', { orderId });
   return result;
@@ -85,9 +91,10 @@ async function startAttempt(
   ctx: ServiceContext,
   tx: Tx,
   order: OrderRow,
+  attempts: AttemptRow[],
   channel: string,
   method: string,
-): Promise<AttemptRow> {
+): Promise<OpenedAttempt> {
   const attempt = await insertAttempt(tx, {
     id: newId('pay'),
     orderId: order.id,
@@ -98,18 +105,19 @@ async function startAttempt(
     currency: order.currency,
     channelExpiresAt: order.expiresAt,
   });
-  if (order.state === 'CREATED') await moveOrder(tx, order, 'PAYING', `payment attempt ${attempt.id} opened`);
+  const paying = order.state === 'CREATED' ? await moveOrder(tx, order, 'PAYING', `payment attempt ${attempt.id} opened`) : order;
   await addJob(tx, queryJob(attempt.id, 0, firstQueryAt(ctx.settings.queryPolicy, attempt.createdAt, order.expiresAt)));
-  return attempt;
+  return { order: paying, attempts: [...attempts, attempt], attempt };
 }
 
-async function createAtChannel(ctx: ServiceContext, attempt: AttemptRow, description: string): Promise<AttemptRow> {
+async function createAtChannel(ctx: ServiceContext, opened: OpenedAttempt): Promise<AttemptRow> {
+  const { attempt, order } = opened;
   const result = await callChannel(ctx, attempt, 'create', (c) =>
     c.createPayment({
       outTradeNo: attempt.outTradeNo,
       amountMinor: attempt.amountMinor,
       currency: attempt.currency as 'CNY',
-      description,
+      description: order.subject,
       expiresAt: attempt.channelExpiresAt,
       method: attempt.method,
     }),
@@ -121,20 +129,16 @@ async function createAtChannel(ctx: ServiceContext, attempt: AttemptRow, descrip
       { paymentId: attempt.id, orderId: attempt.orderId },
     );
   }
-  const updated = await withTransaction(ctx.pool, async (tx) => {
-    await lockOrder(tx, attempt.orderId);
-    const current = (await listAttempts(tx, attempt.orderId)).find((a) => a.id === attempt.id)!;
-    // A query may have settled the attempt while the channel call was in flight; its word stands.
-    if (current.state !== 'CREATING') return current;
-    return result.kind === 'created'
-      ? moveAttempt(tx, current, 'PENDING', 'created at the channel', { action: result.action })
-      : moveAttempt(tx, current, 'FAILED', `channel refused: ${result.code}`, { failureCode: result.code });
-  });
+  const moved =
+    result.kind === 'created'
+      ? await tryMoveAttempt(ctx.pool, attempt, 'PENDING', 'created at the channel', { action: result.action })
+      : await tryMoveAttempt(ctx.pool, attempt, 'FAILED', `channel refused: ${result.code}`, { failureCode: result.code });
   if (result.kind === 'rejected') {
     throw new PaycenterError('channel_rejected', `The channel refused the payment: ${result.code} ${result.message}`, {
       paymentId: attempt.id,
       channelCode: result.code,
     });
   }
-  return updated;
+  // Null when a notification or query settled the attempt while the channel call was in flight: its word stands.
+  return moved ?? (await findAttempt(ctx.pool, attempt.id))!;
 }

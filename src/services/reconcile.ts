@@ -2,7 +2,7 @@
 // closes at the channel when the order has expired, and marks the order EXCEPTION when the
 // schedule runs out unresolved — never inferring anything from silence (G1, G6).
 import { withTransaction } from '../store/db.ts';
-import { findAttempt, findOrderById, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
+import { findAttempt, findOrderById, listAttempts, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
 import { addJob, type JobSpec } from '../store/jobs.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { nextQuery, type NextQuery } from '../domain/schedule.ts';
@@ -71,7 +71,7 @@ async function escalateIfScheduleExhausted(ctx: ServiceContext, orderId: string,
     const order = await lockOrder(tx, orderId);
     if (order?.state !== 'PAYING') return;
     const moved = await moveOrder(tx, order, 'EXCEPTION', 'query schedule exhausted with the payment unresolved');
-    await emitEvent(tx, moved, 'order.exception');
+    await emitEvent(tx, moved, 'order.exception', await listAttempts(tx, orderId));
   });
   ctx.log.warn({ orderId }, 'order moved to EXCEPTION; querying continues slowly');
 }

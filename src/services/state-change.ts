@@ -1,10 +1,9 @@
 // The one shape of every state change: under the order's row lock, a guarded update per row
 // (zero rows is a bug, not a silent success), the audit row, the event row — one transaction.
-import { withTransaction, type Tx } from '../store/db.ts';
+import { withTransaction, type Queryable, type Tx } from '../store/db.ts';
 import {
-  findAttempt,
   listAttempts,
-  lockOrder,
+  lockOrderOfAttempt,
   updateAttemptState,
   updateOrderState,
   type AttemptRow,
@@ -42,26 +41,50 @@ export async function moveAttempt(
   reason: string,
   patch?: AttemptStatePatch,
 ): Promise<AttemptRow> {
-  checkTransition('attempt', attempt.id, attempt.state, to);
-  const updated = await updateAttemptState(tx, attempt.id, attempt.state, to, reason, patch);
+  const updated = await tryMoveAttempt(tx, attempt, to, reason, patch);
   assert(updated, `attempt ${attempt.id} left ${attempt.state} while its order's lock was held`);
   return updated;
 }
 
-/** Writes the event row with a snapshot of the order as it is now, inside the transaction. */
-export async function emitEvent(tx: Tx, order: OrderRow, type: EventType): Promise<void> {
-  const attempts = await listAttempts(tx, order.id);
+/**
+ * The guarded attempt update without the order's lock: null when the attempt already left
+ * `attempt.state` (someone else's answer arrived first, and stands).
+ */
+export async function tryMoveAttempt(
+  q: Queryable,
+  attempt: AttemptRow,
+  to: AttemptState,
+  reason: string,
+  patch?: AttemptStatePatch,
+): Promise<AttemptRow | null> {
+  checkTransition('attempt', attempt.id, attempt.state, to);
+  return updateAttemptState(q, attempt.id, attempt.state, to, reason, patch);
+}
+
+/** Writes the event row with a snapshot of the order and its attempts as they are now. */
+export async function emitEvent(tx: Tx, order: OrderRow, type: EventType, attempts: AttemptRow[]): Promise<void> {
   await insertEvent(tx, { id: newId('evt'), appId: order.appId, orderId: order.id, type, data: { order: orderView(order, attempts) } });
 }
 
-export async function applyDecision(tx: Tx, order: OrderRow, attempt: AttemptRow, d: Decision): Promise<OrderRow> {
+/** Applies a decision to rows read under the order's lock; `attempts` are all of the order's attempts. */
+export async function applyDecision(
+  tx: Tx,
+  order: OrderRow,
+  attempt: AttemptRow,
+  attempts: AttemptRow[],
+  d: Decision,
+): Promise<OrderRow> {
+  let current = attempts;
   if (d.attempt) {
-    await moveAttempt(tx, attempt, d.attempt.to, d.reason, { channelTradeNo: d.attempt.channelTradeNo, paidAt: d.attempt.paidAt });
+    const moved = await moveAttempt(tx, attempt, d.attempt.to, d.reason, {
+      channelTradeNo: d.attempt.channelTradeNo,
+      paidAt: d.attempt.paidAt,
+    });
+    current = attempts.map((a) => (a.id === moved.id ? moved : a));
   }
-  let current = order;
-  if (d.order) current = await moveOrder(tx, order, d.order.to, d.reason, { paidAttemptId: d.order.paidAttemptId });
-  if (d.event) await emitEvent(tx, current, d.event);
-  return current;
+  const updated = d.order ? await moveOrder(tx, order, d.order.to, d.reason, { paidAttemptId: d.order.paidAttemptId }) : order;
+  if (d.event) await emitEvent(tx, updated, d.event, current);
+  return updated;
 }
 
 export interface Settlement {
@@ -71,7 +94,7 @@ export interface Settlement {
 }
 
 /**
- * Applies a channel's answer about one attempt: locks the order, re-reads the attempt, decides
+ * Applies a channel's answer about one attempt: locks the order, reads its attempts, decides
  * purely, applies. `before` runs first in the same transaction (e.g. storing the notification).
  */
 export async function settleAttempt(
@@ -79,17 +102,16 @@ export async function settleAttempt(
   attemptId: string,
   status: TradeStatus,
   decisionContext: DecisionContext,
-  before?: (tx: Tx, order: OrderRow, attempt: AttemptRow) => Promise<void>,
+  before?: (tx: Tx) => Promise<void>,
 ): Promise<Settlement> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
-    const first = await findAttempt(tx, attemptId);
-    assert(first, `attempt ${attemptId} vanished`);
-    const order = await lockOrder(tx, first.orderId);
-    assert(order, `order ${first.orderId} of attempt ${attemptId} vanished`);
-    const attempt = (await findAttempt(tx, attemptId))!;
-    if (before) await before(tx, order, attempt);
+    const order = await lockOrderOfAttempt(tx, attemptId);
+    assert(order, `attempt ${attemptId} or its order vanished`);
+    const attempts = await listAttempts(tx, order.id);
+    const attempt = attempts.find((a) => a.id === attemptId)!;
+    if (before) await before(tx);
     const decision = decideOnTradeStatus(order, attempt, status, decisionContext);
-    const updated = await applyDecision(tx, order, attempt, decision);
+    const updated = await applyDecision(tx, order, attempt, attempts, decision);
     return { decision, order: updated, attempt };
   });
   if (settlement.decision.anomaly) {

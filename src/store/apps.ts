@@ -7,7 +7,11 @@ export interface AppRow {
 }
 
 export async function findAppByKeyHash(q: Queryable, apiKeyHash: string): Promise<AppRow | null> {
-  const { rows } = await q.query<AppRow>('SELECT id, name FROM apps WHERE api_key_hash = $1', [apiKeyHash]);
+  const { rows } = await q.query<AppRow>({
+    name: 'find_app_by_key_hash',
+    text: 'SELECT id, name FROM apps WHERE api_key_hash = $1',
+    values: [apiKeyHash],
+  });
   return rows[0] ?? null;
 }
 

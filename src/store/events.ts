@@ -12,14 +12,15 @@ export interface NewEvent {
 
 /** Takes the order's next sequence number and writes the event; returns the sequence. */
 export async function insertEvent(tx: Tx, e: NewEvent): Promise<number> {
-  const { rows } = await tx.query<{ sequence: number }>(
-    `WITH seq AS (
+  const { rows } = await tx.query<{ sequence: number }>({
+    name: 'insert_event',
+    text: `WITH seq AS (
        UPDATE orders SET event_sequence = event_sequence + 1 WHERE id = $3 RETURNING event_sequence
      )
      INSERT INTO events (id, app_id, order_id, type, sequence, data)
      SELECT $1, $2, $3, $4, event_sequence, $5 FROM seq
      RETURNING sequence`,
-    [e.id, e.appId, e.orderId, e.type, JSON.stringify(e.data)],
-  );
+    values: [e.id, e.appId, e.orderId, e.type, JSON.stringify(e.data)],
+  });
   return rows[0]!.sequence;
 }

@@ -6,6 +6,8 @@ export interface NewNotification {
   notificationId: string | null;
   verified: boolean;
   refusalReason: string | null;
+  /** What the notification said (`paid`, …) or `refused`. */
+  outcome: string;
   outTradeNo: string | null;
   orderId: string | null;
   headers: Record<string, unknown>;
@@ -17,18 +19,15 @@ export interface NewNotification {
  * returns false when that id was already stored (a duplicate delivery).
  */
 export async function insertNotification(q: Queryable, n: NewNotification): Promise<{ id: number } | null> {
-  const { rows } = await q.query<{ id: number }>(
-    `INSERT INTO notifications (channel, notification_id, verified, refusal_reason, out_trade_no, order_id, headers, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  const { rows } = await q.query<{ id: number }>({
+    name: 'insert_notification',
+    text: `INSERT INTO notifications (channel, notification_id, verified, refusal_reason, outcome, out_trade_no, order_id, headers, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (channel, notification_id) WHERE verified DO NOTHING
      RETURNING id`,
-    [n.channel, n.notificationId, n.verified, n.refusalReason, n.outTradeNo, n.orderId, JSON.stringify(n.headers), n.body],
-  );
+    values: [n.channel, n.notificationId, n.verified, n.refusalReason, n.outcome, n.outTradeNo, n.orderId, JSON.stringify(n.headers), n.body],
+  });
   return rows[0] ?? null;
-}
-
-export async function setNotificationOutcome(q: Queryable, id: number, outcome: string): Promise<void> {
-  await q.query('UPDATE notifications SET outcome = $2 WHERE id = $1', [id, outcome]);
 }
 
 export interface NewChannelCall {
@@ -41,10 +40,11 @@ export interface NewChannelCall {
 }
 
 export async function insertChannelCall(q: Queryable, c: NewChannelCall): Promise<void> {
-  await q.query(
-    `INSERT INTO channel_calls (order_id, attempt_id, operation, outcome, detail, latency_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [c.orderId, c.attemptId, c.operation, c.outcome, c.detail, c.latencyMs],
-  );
+  await q.query({
+    name: 'insert_channel_call',
+    text: `INSERT INTO channel_calls (order_id, attempt_id, operation, outcome, detail, latency_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
+    values: [c.orderId, c.attemptId, c.operation, c.outcome, c.detail, c.latencyMs],
+  });
 }
 
 export interface TimelineEntry {

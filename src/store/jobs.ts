@@ -12,9 +12,10 @@ export interface JobSpec {
 }
 
 export async function addJob(q: Queryable, job: JobSpec): Promise<void> {
-  await q.query(
-    `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text,
+  await q.query({
+    name: 'add_job',
+    text: `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text,
        max_attempts => $5::int, job_key_mode => 'replace')`,
-    [job.task, JSON.stringify(job.payload), job.runAt ?? null, job.jobKey ?? null, job.maxAttempts ?? 25],
-  );
+    values: [job.task, JSON.stringify(job.payload), job.runAt ?? null, job.jobKey ?? null, job.maxAttempts ?? 25],
+  });
 }

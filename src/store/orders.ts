@@ -66,8 +66,9 @@ export interface NewOrder {
 
 /** Inserts a CREATED order with its audit row; null when (app, merchantOrderNo) is taken. */
 export async function insertOrder(tx: Tx, o: NewOrder): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>(
-    `WITH inserted AS (
+  const { rows } = await tx.query<OrderRow>({
+    name: 'insert_order',
+    text: `WITH inserted AS (
        INSERT INTO orders (id, app_id, merchant_order_no, amount_minor, currency, subject, description, customer_id, metadata, state, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'CREATED', $10)
        ON CONFLICT (app_id, merchant_order_no) DO NOTHING
@@ -77,13 +78,17 @@ export async function insertOrder(tx: Tx, o: NewOrder): Promise<OrderRow | null>
        SELECT id, 'order', id, NULL, 'CREATED', 'order submitted' FROM inserted
      )
      SELECT ${ORDER_COLUMNS} FROM inserted`,
-    [o.id, o.appId, o.merchantOrderNo, o.amountMinor, o.currency, o.subject, o.description, o.customerId, o.metadata, o.expiresAt],
-  );
+    values: [o.id, o.appId, o.merchantOrderNo, o.amountMinor, o.currency, o.subject, o.description, o.customerId, o.metadata, o.expiresAt],
+  });
   return rows[0] ?? null;
 }
 
 export async function findOrder(q: Queryable, appId: string, id: string): Promise<OrderRow | null> {
-  const { rows } = await q.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND app_id = $2`, [id, appId]);
+  const { rows } = await q.query<OrderRow>({
+    name: 'find_order',
+    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND app_id = $2`,
+    values: [id, appId],
+  });
   return rows[0] ?? null;
 }
 
@@ -97,28 +102,48 @@ export async function findOrderByMerchantOrderNo(q: Queryable, appId: string, me
 
 /** The per-order lock: every decision about an order is taken while holding it. */
 export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await tx.query<OrderRow>({
+    name: 'lock_order',
+    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`,
+    values: [id],
+  });
+  return rows[0] ?? null;
+}
+
+/** Locks the order an attempt belongs to (the per-order lock, reached from the attempt). */
+export async function lockOrderOfAttempt(tx: Tx, attemptId: string): Promise<OrderRow | null> {
+  const { rows } = await tx.query<OrderRow>({
+    name: 'lock_order_of_attempt',
+    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE id = $1) FOR UPDATE`,
+    values: [attemptId],
+  });
   return rows[0] ?? null;
 }
 
 export async function listAttempts(q: Queryable, orderId: string): Promise<AttemptRow[]> {
-  const { rows } = await q.query<AttemptRow>(
-    `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id`,
-    [orderId],
-  );
+  const { rows } = await q.query<AttemptRow>({
+    name: 'list_attempts',
+    text: `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id`,
+    values: [orderId],
+  });
   return rows;
 }
 
 export async function findAttempt(q: Queryable, id: string): Promise<AttemptRow | null> {
-  const { rows } = await q.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`, [id]);
+  const { rows } = await q.query<AttemptRow>({
+    name: 'find_attempt',
+    text: `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`,
+    values: [id],
+  });
   return rows[0] ?? null;
 }
 
 export async function findAttemptByOutTradeNo(q: Queryable, channel: string, outTradeNo: string): Promise<AttemptRow | null> {
-  const { rows } = await q.query<AttemptRow>(
-    `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE channel = $1 AND out_trade_no = $2`,
-    [channel, outTradeNo],
-  );
+  const { rows } = await q.query<AttemptRow>({
+    name: 'find_attempt_by_out_trade_no',
+    text: `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE channel = $1 AND out_trade_no = $2`,
+    values: [channel, outTradeNo],
+  });
   return rows[0] ?? null;
 }
 
@@ -135,8 +160,9 @@ export interface NewAttempt {
 
 /** Inserts a CREATING attempt with its audit row. The partial unique index allows one open attempt per order. */
 export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> {
-  const { rows } = await tx.query<AttemptRow>(
-    `WITH inserted AS (
+  const { rows } = await tx.query<AttemptRow>({
+    name: 'insert_attempt',
+    text: `WITH inserted AS (
        INSERT INTO payment_attempts (id, order_id, channel, method, out_trade_no, amount_minor, currency, state, channel_expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATING', $8)
        RETURNING *
@@ -145,8 +171,8 @@ export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> 
        SELECT order_id, 'attempt', id, NULL, 'CREATING', 'payment attempt opened' FROM inserted
      )
      SELECT ${ATTEMPT_COLUMNS} FROM inserted`,
-    [a.id, a.orderId, a.channel, a.method, a.outTradeNo, a.amountMinor, a.currency, a.channelExpiresAt],
-  );
+    values: [a.id, a.orderId, a.channel, a.method, a.outTradeNo, a.amountMinor, a.currency, a.channelExpiresAt],
+  });
   return rows[0]!;
 }
 
@@ -156,14 +182,16 @@ export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> 
  * `from`: a conflict for the caller to handle, never a silent success.
  */
 async function guardedStateUpdate<Row>(
-  tx: Tx,
+  tx: Queryable,
   target: { table: string; entity: 'order' | 'attempt'; orderIdColumn: string; columns: string },
   change: { id: string; from: string; to: string; reason: string },
   patchSql: string,
   patchParams: unknown[],
 ): Promise<Row | null> {
-  const { rows } = await tx.query<Row & object>(
-    `WITH updated AS (
+  // Prepared once per connection and entity: the text only varies with the target.
+  const { rows } = await tx.query<Row & object>({
+    name: `update_${target.entity}_state`,
+    text: `WITH updated AS (
        UPDATE ${target.table} SET state = $3, updated_at = now()${patchSql}
        WHERE id = $1 AND state = $2
        RETURNING *
@@ -172,8 +200,8 @@ async function guardedStateUpdate<Row>(
        SELECT ${target.orderIdColumn}, '${target.entity}', id, $2, $3, $4 FROM updated
      )
      SELECT ${target.columns} FROM updated`,
-    [change.id, change.from, change.to, change.reason, ...patchParams],
-  );
+    values: [change.id, change.from, change.to, change.reason, ...patchParams],
+  });
   return rows[0] ?? null;
 }
 
@@ -208,7 +236,7 @@ export interface AttemptStatePatch {
 }
 
 export function updateAttemptState(
-  tx: Tx,
+  tx: Queryable,
   id: string,
   from: AttemptState,
   to: AttemptState,
@@ -236,6 +264,10 @@ export async function listExpiredCreatedOrders(q: Queryable, limit: number): Pro
 
 /** Unscoped read for background work (jobs); API reads go through findOrder with the app id. */
 export async function findOrderById(q: Queryable, id: string): Promise<OrderRow | null> {
-  const { rows } = await q.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]);
+  const { rows } = await q.query<OrderRow>({
+    name: 'find_order_by_id',
+    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
+    values: [id],
+  });
   return rows[0] ?? null;
 }

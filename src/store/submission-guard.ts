@@ -13,8 +13,9 @@ export async function claimFingerprint(
   orderId: string,
   windowMs: number,
 ): Promise<string> {
-  const { rows } = await q.query<{ orderId: string }>(
-    `WITH ins AS (
+  const { rows } = await q.query<{ orderId: string }>({
+    name: 'claim_fingerprint',
+    text: `WITH ins AS (
        INSERT INTO submission_guard (app_id, fingerprint, order_id, expires_at)
        VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond')
        ON CONFLICT (app_id, fingerprint) DO UPDATE
@@ -25,8 +26,8 @@ export async function claimFingerprint(
      SELECT order_id AS "orderId" FROM ins
      UNION ALL
      SELECT order_id FROM submission_guard WHERE app_id = $1 AND fingerprint = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-    [appId, fingerprint, orderId, windowMs],
-  );
+    values: [appId, fingerprint, orderId, windowMs],
+  });
   if (rows[0]) return rows[0].orderId;
   // The conflicting row committed while we waited, after this statement's snapshot: read it anew.
   const again = await q.query<{ orderId: string }>(
