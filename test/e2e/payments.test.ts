@@ -142,9 +142,27 @@ describe('forged notifications (G5)', () => {
     expect(await orderTransitions(id, 'PAYING', 'PAID')).toHaveLength(0);
   });
 
-  it('counts refused notifications in /metrics', async () => {
+  it('answers WeChat Pay SIGNTEST probes with an error and still applies the real notification', async () => {
+    await pc.sandbox('PUT', '/sandbox/faults', { signtestProbes: true });
+    const { id, outTradeNo } = await newPayingOrder();
+    await pc.sandbox('POST', '/sandbox/pay', { outTradeNo });
+    expect((await waitForState(id, 'PAID')).state).toBe('PAID');
+    const probes = await waitFor(
+      async () => (await pc.db.pool.query('SELECT refusal_reason FROM notifications WHERE order_id = $1 AND NOT verified', [id])).rows,
+      (rows) => rows.length > 0,
+    );
+    expect(probes.length).toBeGreaterThan(0);
+    for (const probe of probes) expect(probe.refusal_reason).toBe('bad_signature');
+    expect(await orderTransitions(id, 'PAYING', 'PAID')).toHaveLength(1);
+  });
+
+  it('counts orders, refused notifications and channel calls in /metrics', async () => {
     const metrics = await pc.api('GET', '/metrics');
     expect(metrics.body).toMatch(/paycenter_notifications_refused_total\{channel="wechatpay",reason="bad_signature"\} [1-9]/);
+    expect(metrics.body).toMatch(/paycenter_orders\{state="PAYING"\} [1-9]/);
+    expect(metrics.body).toMatch(/paycenter_channel_call_seconds_count\{channel="wechatpay",operation="create",outcome="created"\} [1-9]/);
+    expect(metrics.body).toContain('paycenter_paying_overdue');
+    expect(metrics.body).toContain('paycenter_orders_exception');
   });
 });
 
