@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../src/logger.ts';
 import { startEmbeddedPostgres } from '../src/store/embedded.ts';
+import { databaseAnswers } from '../src/store/db.ts';
 
 export { freePort } from '../src/store/embedded.ts';
 
@@ -38,7 +39,7 @@ export interface BenchServer {
 export async function openServer(log: Logger): Promise<BenchServer> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) return { source: 'DATABASE_URL', adminUrl: fromEnv, stop: async () => undefined };
-  if (await answers(LOCAL_SERVER_URL)) return { source: 'local server', adminUrl: LOCAL_SERVER_URL, stop: async () => undefined };
+  if (await databaseAnswers(LOCAL_SERVER_URL, LOCAL_SERVER_CONNECT_TIMEOUT_MS)) return { source: 'local server', adminUrl: LOCAL_SERVER_URL, stop: async () => undefined };
   const dataDir = await mkdtemp(join(tmpdir(), 'paycenter-bench-pg-'));
   try {
     const embedded = await startEmbeddedPostgres({ dataDir, log });
@@ -55,19 +56,6 @@ export async function openServer(log: Logger): Promise<BenchServer> {
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCAL_SERVER_CONNECT_TIMEOUT_MS });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

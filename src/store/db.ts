@@ -34,3 +34,24 @@ export async function withTransaction<T>(pool: Pool, work: (tx: Tx) => Promise<T
     client.release(broken);
   }
 }
+
+/** Runs a prepared statement that returns at most one row: the row, or null. */
+export async function queryOne<Row>(q: Queryable, name: string, text: string, values: unknown[]): Promise<Row | null> {
+  const { rows } = await q.query<Row & object>({ name, text, values });
+  return rows[0] ?? null;
+}
+
+/** True when a PostgreSQL server answers `SELECT 1` at `url` within the connect timeout. */
+export async function databaseAnswers(url: string, connectTimeoutMs: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

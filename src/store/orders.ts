@@ -1,5 +1,5 @@
 // Orders and their payment attempts: reads, inserts, and the guarded state updates.
-import type { Queryable, Tx } from './db.ts';
+import { queryOne, type Queryable, type Tx } from './db.ts';
 import type { AttemptState, OrderState } from '../domain/states.ts';
 import type { PayAction } from '../channels/types.ts';
 
@@ -66,9 +66,7 @@ export interface NewOrder {
 
 /** Inserts a CREATED order with its audit row; null when (app, merchantOrderNo) is taken. */
 export async function insertOrder(tx: Tx, o: NewOrder): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>({
-    name: 'insert_order',
-    text: `WITH inserted AS (
+  return queryOne<OrderRow>(tx, 'insert_order', `WITH inserted AS (
        INSERT INTO orders (id, app_id, merchant_order_no, amount_minor, currency, subject, description, customer_id, metadata, state, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'CREATED', $10)
        ON CONFLICT (app_id, merchant_order_no) DO NOTHING
@@ -77,19 +75,11 @@ export async function insertOrder(tx: Tx, o: NewOrder): Promise<OrderRow | null>
        INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
        SELECT id, 'order', id, NULL, 'CREATED', 'order submitted' FROM inserted
      )
-     SELECT ${ORDER_COLUMNS} FROM inserted`,
-    values: [o.id, o.appId, o.merchantOrderNo, o.amountMinor, o.currency, o.subject, o.description, o.customerId, o.metadata, o.expiresAt],
-  });
-  return rows[0] ?? null;
+     SELECT ${ORDER_COLUMNS} FROM inserted`, [o.id, o.appId, o.merchantOrderNo, o.amountMinor, o.currency, o.subject, o.description, o.customerId, o.metadata, o.expiresAt]);
 }
 
 export async function findOrder(q: Queryable, appId: string, id: string): Promise<OrderRow | null> {
-  const { rows } = await q.query<OrderRow>({
-    name: 'find_order',
-    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND app_id = $2`,
-    values: [id, appId],
-  });
-  return rows[0] ?? null;
+  return queryOne<OrderRow>(q, 'find_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND app_id = $2`, [id, appId]);
 }
 
 export async function findOrderByMerchantOrderNo(q: Queryable, appId: string, merchantOrderNo: string): Promise<OrderRow | null> {
@@ -102,22 +92,12 @@ export async function findOrderByMerchantOrderNo(q: Queryable, appId: string, me
 
 /** The per-order lock: every decision about an order is taken while holding it. */
 export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>({
-    name: 'lock_order',
-    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`,
-    values: [id],
-  });
-  return rows[0] ?? null;
+  return queryOne<OrderRow>(tx, 'lock_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
 }
 
 /** Locks the order an attempt belongs to (the per-order lock, reached from the attempt). */
 export async function lockOrderOfAttempt(tx: Tx, attemptId: string): Promise<OrderRow | null> {
-  const { rows } = await tx.query<OrderRow>({
-    name: 'lock_order_of_attempt',
-    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE id = $1) FOR UPDATE`,
-    values: [attemptId],
-  });
-  return rows[0] ?? null;
+  return queryOne<OrderRow>(tx, 'lock_order_of_attempt', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE id = $1) FOR UPDATE`, [attemptId]);
 }
 
 export async function listAttempts(q: Queryable, orderId: string): Promise<AttemptRow[]> {
@@ -130,21 +110,11 @@ export async function listAttempts(q: Queryable, orderId: string): Promise<Attem
 }
 
 export async function findAttempt(q: Queryable, id: string): Promise<AttemptRow | null> {
-  const { rows } = await q.query<AttemptRow>({
-    name: 'find_attempt',
-    text: `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`,
-    values: [id],
-  });
-  return rows[0] ?? null;
+  return queryOne<AttemptRow>(q, 'find_attempt', `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`, [id]);
 }
 
 export async function findAttemptByOutTradeNo(q: Queryable, channel: string, outTradeNo: string): Promise<AttemptRow | null> {
-  const { rows } = await q.query<AttemptRow>({
-    name: 'find_attempt_by_out_trade_no',
-    text: `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE channel = $1 AND out_trade_no = $2`,
-    values: [channel, outTradeNo],
-  });
-  return rows[0] ?? null;
+  return queryOne<AttemptRow>(q, 'find_attempt_by_out_trade_no', `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE channel = $1 AND out_trade_no = $2`, [channel, outTradeNo]);
 }
 
 export interface NewAttempt {
@@ -264,10 +234,5 @@ export async function listExpiredCreatedOrders(q: Queryable, limit: number): Pro
 
 /** Unscoped read for background work (jobs); API reads go through findOrder with the app id. */
 export async function findOrderById(q: Queryable, id: string): Promise<OrderRow | null> {
-  const { rows } = await q.query<OrderRow>({
-    name: 'find_order_by_id',
-    text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
-    values: [id],
-  });
-  return rows[0] ?? null;
+  return queryOne<OrderRow>(q, 'find_order_by_id', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]);
 }

@@ -21,6 +21,7 @@ import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/store/embedded.ts';
 import { migrate } from '../../src/store/migrate.ts';
+import { databaseAnswers } from '../../src/store/db.ts';
 import { migrateSandbox } from '../../src/sandbox/index.ts';
 
 declare module 'vitest' {
@@ -79,22 +80,8 @@ async function chooseServer(): Promise<Server> {
   if (process.env.PAYCENTER_TEST_PG === 'embedded') return startEmbedded();
   const named = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (named) return { adminUrl: named, stop: none };
-  if (await answers(LOCAL_SERVER_URL)) return { adminUrl: LOCAL_SERVER_URL, stop: none };
+  if (await databaseAnswers(LOCAL_SERVER_URL, LOCAL_PROBE_TIMEOUT_MS)) return { adminUrl: LOCAL_SERVER_URL, stop: none };
   return startEmbedded();
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCAL_PROBE_TIMEOUT_MS });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function startEmbedded(): Promise<Server> {
