@@ -66,13 +66,6 @@ async function openOrReuseAttempt(
     if (order.state === 'PAID') throw new PaycenterError('order_paid', 'The order is already paid.', { orderId });
     if (order.state === 'CLOSED') throw new PaycenterError('order_closed', 'The order is closed and can no longer be paid.', { orderId });
     const attempts = await listAttempts(tx, orderId);
-    const open = attempts.find((a) => isOpenAttempt(a.state));
-    if (open) {
-      if (open.channel === channel && open.method === method) return { order, attempts, attempt: open };
-      throw new PaycenterError('invalid_request', `The order is being paid with ${open.channel}/${open.method}; close it first.`, {
-        field: 'channel',
-      });
-    }
     if (order.expiresAt <= ctx.now()) {
       if (order.state === 'CREATED') {
         const closed = await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt');
@@ -80,6 +73,13 @@ async function openOrReuseAttempt(
         return { expired: true as const };
       }
       throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });
+    }
+    const open = attempts.find((a) => isOpenAttempt(a.state));
+    if (open) {
+      if (open.channel === channel && open.method === method) return { order, attempts, attempt: open };
+      throw new PaycenterError('invalid_request', `The order is being paid with ${open.channel}/${open.method}; close it first.`, {
+        field: 'channel',
+      });
     }
     return startAttempt(ctx, tx, order, attempts, channel, method);
   });
