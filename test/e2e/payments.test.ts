@@ -142,6 +142,29 @@ describe('forged notifications (G5)', () => {
     expect(await orderTransitions(id, 'PAYING', 'PAID')).toHaveLength(0);
   });
 
+  it('a refused notification triggers an active query at once', async () => {
+    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
+    try {
+      const slowKeys = await readForgeKeys(slow.db.pool);
+      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
+      const order = await slow.api('POST', '/v1/orders', orderBody());
+      const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
+      await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
+      const forged = forgeNotification(slowKeys, { outTradeNo: pay.body.payment.outTradeNo, amount: 1999, wrongSigningKey: true });
+      const res = await fetch(`${slow.baseUrl}/notify/wechatpay`, { method: 'POST', headers: forged.headers, body: forged.body });
+      expect(res.status).toBe(400);
+      // Only the triggered query can find this payment: the genuine notifications are dropped and the
+      // schedule's first query is 10 minutes away. The forgery itself changed nothing.
+      const paid = await waitFor(
+        async () => (await slow.api('GET', `/v1/orders/${order.body.id}`)).body,
+        (o: { state: string }) => o.state === 'PAID',
+      );
+      expect(paid.state).toBe('PAID');
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('answers WeChat Pay SIGNTEST probes with an error and still applies the real notification', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { signtestProbes: true });
     const { id, outTradeNo } = await newPayingOrder();
