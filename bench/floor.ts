@@ -3,7 +3,7 @@
 // with no HTTP, no Fastify, no service logic and no channel. What Paycenter adds on top of this
 // is its own cost; the bench reports each HTTP figure as a share of this floor.
 import { randomBytes } from 'node:crypto';
-import { withTransaction, type Pool, type Tx } from '../src/store/db.ts';
+import { withTransaction, type Pool } from '../src/store/db.ts';
 import { claimFingerprint } from '../src/store/submission-guard.ts';
 import { insertAttempt, insertOrder, lockOrder, updateAttemptState, updateOrderState, type OrderRow } from '../src/store/orders.ts';
 import { addJob } from '../src/store/jobs.ts';

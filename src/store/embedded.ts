@@ -19,13 +19,13 @@
 // that user, so we add o+x to it when it lacks it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, readFileSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { POLL_INTERVAL_MS, STOP_FAST_WAIT_MS, STOP_IMMEDIATE_WAIT_MS, sleep, stopStalePostmaster } from './embedded-stale.ts';
+import { STOP_FAST_WAIT_MS, STOP_IMMEDIATE_WAIT_MS, sleep, stopStalePostmaster } from './embedded-stale.ts';
 
 export interface EmbeddedPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/paycenter */
