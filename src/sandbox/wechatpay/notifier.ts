@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import { Semaphore } from '../semaphore.ts';
+import { postWithin } from '../http-post.ts';
 import {
   AUTHORIZATION_SCHEME,
   platformSignatureHeaders,
@@ -223,24 +224,14 @@ export class Notifier {
       'Wechatpay-Signature-Type': AUTHORIZATION_SCHEME,
       ...(signtestProbe ? signtestProbeHeaders(signer, nowMs) : await platformSignatureHeaders(signer, note.body, nowMs)),
     };
-    try {
-      const response = await fetch(note.notifyUrl, {
-        method: 'POST',
-        headers,
-        body: note.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(notifyTimeoutMs),
-      });
-      // Read the answer inside the same timeout: WeChat waits for the whole response.
-      await response.arrayBuffer();
-      return { acknowledged: response.status === 200 || response.status === 204, description: `HTTP ${response.status}` };
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      return {
-        acknowledged: false,
-        description: timedOut ? `no answer within ${notifyTimeoutMs} ms` : `connection failed: ${describeError(err)}`,
-      };
+    const result = await postWithin(note.notifyUrl, headers, note.body, notifyTimeoutMs);
+    if ('status' in result) {
+      return { acknowledged: result.status === 200 || result.status === 204, description: `HTTP ${result.status}` };
     }
+    return {
+      acknowledged: false,
+      description: result.timedOut ? `no answer within ${notifyTimeoutMs} ms` : `connection failed: ${result.failure}`,
+    };
   }
 
   /** Answering 2xx to a probe is the security defect WeChat flags (§1.3); the sandbox logs it loudly. */
@@ -253,10 +244,4 @@ export class Notifier {
       );
     }
   }
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as Error & { cause?: unknown }).cause;
-  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
 }
