@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AMOUNT_MINOR_MAX, AMOUNT_MINOR_MIN, SUPPORTED_CURRENCIES } from '../domain/money.ts';
 import { ATTEMPT_STATES, ORDER_STATES } from '../domain/states.ts';
+import { CHANNEL_NAMES, PAYMENT_METHODS } from '../domain/channels.ts';
 
 /** 90 days: WeChat Pay's longest time_expire. */
 export const EXPIRES_IN_SECONDS_MAX = 90 * 86_400;
@@ -116,8 +117,16 @@ export const Order = Type.Object(
 
 export const PayBody = Type.Object(
   {
-    channel: Type.Union([Type.Literal('wechatpay')], { description: 'The payment channel.' }),
-    method: Type.Optional(Type.Union([Type.Literal('native')], { description: 'WeChat Pay: `native` (QR code). Default `native`.' })),
+    channel: Type.Union(
+      CHANNEL_NAMES.map((c) => Type.Literal(c)),
+      { description: 'The payment channel.' },
+    ),
+    method: Type.Optional(
+      Type.Union(
+        PAYMENT_METHODS.map((m) => Type.Literal(m)),
+        { description: 'WeChat Pay: `native` (QR code). Default: the channel’s first method.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,10 @@
 // The one interface every payment channel adapter implements. Adapters translate the channel's
 // wire protocol into these normalized outcomes; channel field names never leak past this file.
 
-export type ChannelName = 'wechatpay';
+import type { ChannelName } from '../domain/channels.ts';
+import type { TradeStatus } from '../domain/trade-status.ts';
+
+export type { ChannelName, TradeStatus };
 
 /** What the buyer's client needs to pay: a QR code to show, or a URL to send the buyer to. */
 export type PayAction =
@@ -19,20 +22,6 @@ export interface CreatePaymentInput {
   expiresAt: Date;
   method: string;
 }
-
-/** Facts the channel reported about one trade; `unknown` means "ask again later" (G6). */
-export type TradeStatus =
-  | {
-      kind: 'paid';
-      channelTradeNo: string;
-      amountMinor: number;
-      currency: string;
-      paidAt: Date;
-    }
-  | { kind: 'not_paid' }
-  | { kind: 'closed' }
-  | { kind: 'not_found' }
-  | { kind: 'unknown'; reason: string };
 
 export type CreatePaymentResult =
   | { kind: 'created'; action: PayAction }

@@ -1,6 +1,6 @@
 // What a channel's answer about one attempt does to the attempt and its order. Pure: the
 // services read the rows under the order's lock, call this, and apply the result.
-import type { TradeStatus } from '../channels/types.ts';
+import type { TradeStatus } from './trade-status.ts';
 import type { EventType } from './events.ts';
 import { isOpenAttempt, type AttemptState, type OrderState } from './states.ts';
 
@@ -71,13 +71,18 @@ export function decideOnTradeStatus(
   }
 }
 
+/** A paid answer counts only for exactly the attempt's amount and currency (G5). */
+export function paidAmountMatches(attempt: Pick<AttemptFacts, 'amountMinor' | 'currency'>, status: Extract<TradeStatus, { kind: 'paid' }>): boolean {
+  return status.amountMinor === attempt.amountMinor && status.currency === attempt.currency;
+}
+
 function decidePaid(
   order: OrderFacts,
   attempt: AttemptFacts,
   status: Extract<TradeStatus, { kind: 'paid' }>,
   ctx: DecisionContext,
 ): Decision {
-  if (status.amountMinor !== attempt.amountMinor || status.currency !== attempt.currency) {
+  if (!paidAmountMatches(attempt, status)) {
     return {
       reason: `${ctx.source}: paid ${status.amountMinor} ${status.currency} but the attempt is ${attempt.amountMinor} ${attempt.currency}`,
       anomaly: 'amount_mismatch',

@@ -2,7 +2,7 @@
 // PostgreSQL, taken with SKIP LOCKED, so any number of Paycenter processes can share them.
 import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
 import { runAttemptQuery, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
-import { expireCreatedOrders } from '../services/orders.ts';
+import { EXPIRE_BATCH_ORDERS, expireCreatedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
 import type { ServiceContext } from '../services/context.ts';
@@ -24,7 +24,7 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
   const taskList: Record<string, Task> = {
     [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
     [EXPIRE_ORDERS_TASK]: async () => {
-      while ((await expireCreatedOrders(ctx)) > 0);
+      while ((await expireCreatedOrders(ctx)) === EXPIRE_BATCH_ORDERS);
     },
     [PURGE_TASK]: async () => {
       while ((await deleteExpiredIdempotencyKeys(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);

@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../store/db.ts';
-import { putSettingOnce } from '../store/settings.ts';
+import { getSetting, putSettingOnce } from '../store/settings.ts';
 import { parseWechatpay, type WechatpayConfig } from '../config.ts';
 
 interface SandboxMerchant {
@@ -36,7 +36,9 @@ function generateMerchant(): SandboxMerchant {
  * returns the channel configuration pointing at it. `baseUrl` is how the server is reached.
  */
 export async function sandboxWechatpayConfig(pool: Pool, server: FastifyInstance, baseUrl: string): Promise<WechatpayConfig> {
-  const merchant = await putSettingOnce(pool, SETTING_KEY, generateMerchant());
+  // A key pair is generated only on the first start; later starts reuse the stored one.
+  const merchant =
+    (await getSetting<SandboxMerchant>(pool, SETTING_KEY)) ?? (await putSettingOnce(pool, SETTING_KEY, generateMerchant()));
   const res = await server.inject({
     method: 'POST',
     url: '/sandbox/wechatpay/merchants',

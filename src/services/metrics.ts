@@ -14,7 +14,19 @@ export interface Metrics {
   anomalies: Counter<'kind'>;
 }
 
+/** Gauges collected in one scrape share one count of orders by state. */
+const STATE_COUNT_REUSE_MS = 1_000;
+
 export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
+  let stateCounts: { atMs: number; counts: Promise<Map<string, number>> } | undefined;
+  const countsByState = () => {
+    if (!stateCounts || Date.now() - stateCounts.atMs > STATE_COUNT_REUSE_MS) {
+      stateCounts = { atMs: Date.now(), counts: countOrdersByState(pool) };
+      // A failed count must not be served to the next scrape.
+      stateCounts.counts.catch(() => (stateCounts = undefined));
+    }
+    return stateCounts.counts;
+  };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'paycenter_process_' });
   new Gauge({
@@ -23,7 +35,7 @@ export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const counts = await countOrdersByState(pool);
+      const counts = await countsByState();
       for (const state of ORDER_STATES) this.set({ state }, counts.get(state) ?? 0);
     },
   });
@@ -32,7 +44,7 @@ export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_
     help: 'Orders in EXCEPTION: unresolved after the query schedule; an operator may need to act.',
     registers: [registry],
     async collect() {
-      this.set((await countOrdersByState(pool)).get('EXCEPTION') ?? 0);
+      this.set((await countsByState()).get('EXCEPTION') ?? 0);
     },
   });
   new Gauge({

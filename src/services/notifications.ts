@@ -5,6 +5,7 @@ import { findAttemptByOutTradeNo } from '../store/orders.ts';
 import { insertNotification } from '../store/evidence.ts';
 import { addJob } from '../store/jobs.ts';
 import type { NotificationAck, RawHttpRequest } from '../channels/types.ts';
+import { paidAmountMatches } from '../domain/decisions.ts';
 import { queryNowJob } from './reconcile.ts';
 import { settleAttempt } from './state-change.ts';
 import { channelFor } from './channel-calls.ts';
@@ -46,7 +47,8 @@ export async function handleNotification(ctx: ServiceContext, channelName: strin
   if (!parsed.verified) return refuse(parsed.reason);
   if (!attempt) return refuse('unknown_order');
   const status = parsed.status;
-  if (status.kind === 'paid' && (status.amountMinor !== attempt.amountMinor || status.currency !== attempt.currency)) {
+  // Refused here (not only left unapplied by the decision) so the channel hears a 4xx.
+  if (status.kind === 'paid' && !paidAmountMatches(attempt, status)) {
     return refuse('amount_mismatch');
   }
   await settleAttempt(ctx, attempt.id, status, { source: 'notification', closing: false }, async (tx) => {

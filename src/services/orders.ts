@@ -162,10 +162,17 @@ async function closeIfNoOpenAttempt(
   });
 }
 
-/** The sweeper for CREATED orders past their expiry (no channel attempt to close). */
-export async function expireCreatedOrders(ctx: ServiceContext, batchSize = 500): Promise<number> {
-  const expired = await listExpiredCreatedOrders(ctx.pool, batchSize);
-  const isExpiredAndUnpaid = (o: OrderRow) => o.state === 'CREATED' && o.expiresAt <= ctx.now();
+export const EXPIRE_BATCH_ORDERS = 500;
+
+/**
+ * The sweeper for CREATED orders past their expiry (no channel attempt to close). The list and
+ * the check under the lock use the same cutoff, so an order listed is an order closed (unless it
+ * was paid meanwhile): no clock skew between Node and PostgreSQL can make the sweep spin.
+ */
+export async function expireCreatedOrders(ctx: ServiceContext): Promise<number> {
+  const cutoff = ctx.now();
+  const expired = await listExpiredCreatedOrders(ctx.pool, cutoff, EXPIRE_BATCH_ORDERS);
+  const isExpiredAndUnpaid = (o: OrderRow) => o.state === 'CREATED' && o.expiresAt <= cutoff;
   for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired before any payment attempt', isExpiredAndUnpaid);
   return expired.length;
 }

@@ -9,16 +9,12 @@ import { PaycenterError } from '../domain/errors.ts';
 import { newId, newOutTradeNo } from '../domain/ids.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
+import { methodsOf } from '../domain/channels.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
 import { emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
 import { queryJob } from './reconcile.ts';
 import type { ServiceContext } from './context.ts';
-
-/** Payment methods each channel supports; the first is the default. */
-export const CHANNEL_METHODS: Readonly<Record<string, readonly string[]>> = {
-  wechatpay: ['native'],
-};
 
 export interface PayInput {
   channel: string;
@@ -38,7 +34,7 @@ export async function payOrder(
   input: PayInput,
 ): Promise<{ order: OrderView; payment: PaymentView }> {
   channelFor(ctx, input.channel);
-  const methods = CHANNEL_METHODS[input.channel] ?? [];
+  const methods = methodsOf(input.channel);
   const method = input.method ?? methods[0]!;
   if (!methods.includes(method)) {
     throw new PaycenterError('invalid_request', `method must be one of ${methods.join(', ')} for ${input.channel}`, {

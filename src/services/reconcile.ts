@@ -67,11 +67,12 @@ async function escalateIfScheduleExhausted(ctx: ServiceContext, orderId: string,
     return;
   }
   if (next.kind !== 'exception') return;
-  await withTransaction(ctx.pool, async (tx) => {
+  const moved = await withTransaction(ctx.pool, async (tx) => {
     const order = await lockOrder(tx, orderId);
-    if (order?.state !== 'PAYING') return;
-    const moved = await moveOrder(tx, order, 'EXCEPTION', 'query schedule exhausted with the payment unresolved');
-    await emitEvent(tx, moved, 'order.exception', await listAttempts(tx, orderId));
+    if (order?.state !== 'PAYING') return false;
+    const exception = await moveOrder(tx, order, 'EXCEPTION', 'query schedule exhausted with the payment unresolved');
+    await emitEvent(tx, exception, 'order.exception', await listAttempts(tx, orderId));
+    return true;
   });
-  ctx.log.warn({ orderId }, 'order moved to EXCEPTION; querying continues slowly');
+  if (moved) ctx.log.warn({ orderId }, 'order moved to EXCEPTION; querying continues slowly');
 }

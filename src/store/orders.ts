@@ -223,11 +223,11 @@ export function updateAttemptState(
   );
 }
 
-/** CREATED orders past their expiry, for the sweeper. */
-export async function listExpiredCreatedOrders(q: Queryable, limit: number): Promise<{ id: string }[]> {
+/** CREATED orders that expired at or before `cutoff`, for the sweeper. */
+export async function listExpiredCreatedOrders(q: Queryable, cutoff: Date, limit: number): Promise<{ id: string }[]> {
   const { rows } = await q.query<{ id: string }>(
-    `SELECT id FROM orders WHERE state = 'CREATED' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-    [limit],
+    `SELECT id FROM orders WHERE state = 'CREATED' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+    [cutoff, limit],
   );
   return rows;
 }

@@ -8,6 +8,7 @@ import { addJob } from '../../src/store/jobs.ts';
 import { queryJob } from '../../src/services/reconcile.ts';
 import { moveOrder } from '../../src/services/state-change.ts';
 import { newId, newOutTradeNo } from '../../src/domain/ids.ts';
+import { expireCreatedOrders } from '../../src/services/orders.ts';
 
 let pc: TestPaycenter;
 beforeAll(async () => {
@@ -84,5 +85,20 @@ describe('recovery points of the pay flow', () => {
     expect((await getOrder(order.body.id)).state).toBe('PAYING');
     await pc.sandbox('DELETE', '/sandbox/faults');
     expect((await waitFor(() => getOrder(order.body.id), (o) => o.state === 'PAID')).state).toBe('PAID');
+  });
+
+  it('the sweeper closes CREATED orders past their expiry, and only those, even with Node’s clock behind the database’s', async () => {
+    const stale = await pc.api('POST', '/v1/orders', orderBody({ expiresInSeconds: 1 }));
+    const fresh = await pc.api('POST', '/v1/orders', orderBody({ expiresInSeconds: 600 }));
+    await new Promise((r) => setTimeout(r, 1100));
+    // A clock 30 s behind sees nothing expired yet, and must simply find nothing to do.
+    const behind = { ...pc.running.ctx, now: () => new Date(Date.now() - 30_000) };
+    expect(await expireCreatedOrders(behind)).toBe(0);
+    expect((await getOrder(stale.body.id)).state).toBe('CREATED');
+    await expireCreatedOrders(pc.running.ctx);
+    expect((await getOrder(stale.body.id)).state).toBe('CLOSED');
+    expect((await getOrder(fresh.body.id)).state).toBe('CREATED');
+    const { rows } = await pc.db.pool.query("SELECT count(*)::int AS n FROM events WHERE order_id = $1 AND type = 'order.closed'", [stale.body.id]);
+    expect(rows[0].n).toBe(1);
   });
 });

@@ -23,7 +23,6 @@ export function notifyRoutes(ctx: ServiceContext): FastifyPluginAsync {
             'Configure this URL (e.g. https://your-host/notify/wechatpay) as the channel notify URL. Verified, stored and ' +
             'applied idempotently; refused notifications are stored too and answered with an error.',
           params: Type.Object({ channel: Type.String({ maxLength: 32 }) }),
-          hide: false,
         },
       },
       async (req, reply) => {

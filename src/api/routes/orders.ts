@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
   CreateOrderBody,
-  ErrorResponse,
   FindOrderQuery,
   GetOrderQuery,
   IdempotencyHeaders,
@@ -143,5 +142,3 @@ declare module 'fastify' {
     appId: string;
   }
 }
-
-export { ErrorResponse };
