@@ -117,7 +117,7 @@ export function flowFloorTask(pool: Pool, s: FloorSettings): (key: string) => Pr
         orderId: paid.id,
         type: 'order.paid',
         data: { order: { ...orderView(paid, []), payments: [paymentView(succeeded)] } },
-      });
+      }, []);
     });
   };
 }

@@ -118,6 +118,21 @@ async function serve(config: Config, log: Logger, role: string): Promise<void> {
       : config.apiKey
         ? '  API key    from PAYCENTER_API_KEY'
         : '  API key    the one printed at the first start (stored hashed); set PAYCENTER_API_KEY to replace it',
+  );
+  const { delivery } = config;
+  if (delivery.webhookUrl) {
+    lines.push(
+      `  Webhooks   ${delivery.webhookUrl}` +
+        (running.generatedWebhookSecret
+          ? `   secret ${running.generatedWebhookSecret} (shown once; or set PAYCENTER_WEBHOOK_SECRET)`
+          : delivery.webhookSecret
+            ? '   secret from PAYCENTER_WEBHOOK_SECRET'
+            : '   secret: the one printed when this URL was first set'),
+    );
+  }
+  if (delivery.amqp) lines.push(`  RabbitMQ   exchange ${delivery.amqp.exchange} (routing key = event type)`);
+  if (delivery.nats) lines.push(`  NATS       stream ${delivery.nats.stream}, subjects paycenter.<app>.<type>`);
+  lines.push(
     '  Stop       Ctrl-C',
     '',
   );

@@ -2,6 +2,8 @@
 // environment variables (which win). Every bad value stops start-up with the key and the reason.
 import { readFileSync, existsSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { DEFAULT_DELIVERY_SCHEDULE_MS } from './domain/delivery-schedule.ts';
+import { isWebhookSecret } from './domain/webhook-signature.ts';
 
 export interface WechatpayConfig {
   mchId: string;
@@ -17,6 +19,22 @@ export interface WechatpayConfig {
   notifyUrl: string;
   /** Per-call timeout; a slower answer is "unknown" and gets queried. */
   requestTimeoutMs: number;
+}
+
+export interface DeliveryConfig {
+  /** Delays between delivery attempts, in ms; after the last one the delivery is dead. */
+  scheduleMs: number[];
+  /** One attempt's limit (webhook answer, broker confirm). */
+  timeoutMs: number;
+  /** Deliveries in flight at once per process. */
+  concurrency: number;
+  /** How often a process looks for deliveries it was not woken for. */
+  pollIntervalMs: number;
+  /** A webhook endpoint for the default app, made (or updated) at start-up. */
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  amqp: { url: string; exchange: string } | undefined;
+  nats: { url: string; stream: string } | undefined;
 }
 
 export interface Config {
@@ -44,6 +62,7 @@ export interface Config {
   workerConcurrency: number;
   /** How often the job runner looks for jobs that became due (new jobs wake it at once). */
   workerPollIntervalMs: number;
+  delivery: DeliveryConfig;
 }
 
 export class ConfigError extends Error {
@@ -119,11 +138,41 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     databasePoolSize: int('PAYCENTER_DB_POOL_SIZE', pick('PAYCENTER_DB_POOL_SIZE'), 20, 2, 500),
     workerConcurrency: int('PAYCENTER_WORKER_CONCURRENCY', pick('PAYCENTER_WORKER_CONCURRENCY'), 10, 1, 200),
     workerPollIntervalMs: int('PAYCENTER_WORKER_POLL_INTERVAL_MS', pick('PAYCENTER_WORKER_POLL_INTERVAL_MS'), 1000, 10, 60_000),
+    delivery: parseDelivery(pick),
   };
   if (!config.sandbox && !config.channels.wechatpay) {
     throw new ConfigError('PAYCENTER_SANDBOX', 'is off but no channel is configured under channels.wechatpay');
   }
   return config;
+}
+
+function parseDelivery(pick: (key: string) => unknown): DeliveryConfig {
+  const schedule = pick('PAYCENTER_DELIVERY_SCHEDULE');
+  const webhookUrl = optionalUrl('PAYCENTER_WEBHOOK_URL', pick('PAYCENTER_WEBHOOK_URL'), ['http:', 'https:']);
+  const secret = pick('PAYCENTER_WEBHOOK_SECRET');
+  if (secret !== undefined && !webhookUrl) throw new ConfigError('PAYCENTER_WEBHOOK_SECRET', 'is set but PAYCENTER_WEBHOOK_URL is not');
+  if (secret !== undefined && !isWebhookSecret(secret)) {
+    throw new ConfigError('PAYCENTER_WEBHOOK_SECRET', 'must be whsec_ followed by base64 of 24 to 64 random bytes');
+  }
+  const amqpUrl = optionalUrl('AMQP_URL', pick('AMQP_URL'), ['amqp:', 'amqps:']);
+  const natsUrl = optionalUrl('NATS_URL', pick('NATS_URL'), ['nats:', 'tls:']);
+  return {
+    scheduleMs: schedule === undefined ? DEFAULT_DELIVERY_SCHEDULE_MS : msList('PAYCENTER_DELIVERY_SCHEDULE', schedule),
+    timeoutMs: int('PAYCENTER_DELIVERY_TIMEOUT_MS', pick('PAYCENTER_DELIVERY_TIMEOUT_MS'), 10_000, 100, 120_000),
+    concurrency: int('PAYCENTER_DELIVERY_CONCURRENCY', pick('PAYCENTER_DELIVERY_CONCURRENCY'), 32, 1, 1000),
+    pollIntervalMs: int('PAYCENTER_DELIVERY_POLL_INTERVAL_MS', pick('PAYCENTER_DELIVERY_POLL_INTERVAL_MS'), 1000, 10, 60_000),
+    webhookUrl,
+    webhookSecret: secret as string | undefined,
+    amqp: amqpUrl === undefined ? undefined : { url: amqpUrl, exchange: str('PAYCENTER_AMQP_EXCHANGE', pick('PAYCENTER_AMQP_EXCHANGE'), 'paycenter.events') },
+    nats: natsUrl === undefined ? undefined : { url: natsUrl, stream: natsStream(pick('PAYCENTER_NATS_STREAM')) },
+  };
+}
+
+/** JetStream stream names may not hold spaces, dots, '*', '>', or path separators. */
+function natsStream(value: unknown): string {
+  const s = str('PAYCENTER_NATS_STREAM', value, 'PAYCENTER');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(s)) throw new ConfigError('PAYCENTER_NATS_STREAM', 'must be 1 to 64 letters, digits, _ or -');
+  return s;
 }
 
 function parseOnOff(key: string, value: unknown): boolean {

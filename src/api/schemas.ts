@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AMOUNT_MINOR_MAX, AMOUNT_MINOR_MIN, SUPPORTED_CURRENCIES } from '../domain/money.ts';
 import { ATTEMPT_STATES, ORDER_STATES } from '../domain/states.ts';
 import { CHANNEL_NAMES, PAYMENT_METHODS } from '../domain/channels.ts';
+import { EVENT_TYPES, type EventType } from '../domain/events.ts';
+import { EVENTS_PAGE_MAX } from '../services/events.ts';
 
 /** 90 days: WeChat Pay's longest time_expire. */
 export const EXPIRES_IN_SECONDS_MAX = 90 * 86_400;
@@ -23,6 +25,9 @@ export const ErrorResponse = Type.Object(
   },
   { $id: 'Error', title: 'Error' },
 );
+
+/** Error answers of a route, for the OpenAPI document. */
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Error')]));
 
 export const CreateOrderBody = Type.Object(
   {
@@ -173,3 +178,95 @@ export const IdempotencyHeaders = Type.Object({
     }),
   ),
 });
+
+const EventTypeSchema = Type.Union(
+  (Object.keys(EVENT_TYPES) as EventType[]).map((t) => Type.Literal(t, { description: EVENT_TYPES[t] })),
+  { description: Object.entries(EVENT_TYPES).map(([t, d]) => `\`${t}\`: ${d}`).join(' ') },
+);
+
+export const Event = Type.Object(
+  {
+    id: Type.String({ description: 'Stable across retries and targets: dedupe on it (the `webhook-id` header, AMQP message-id, Nats-Msg-Id).' }),
+    type: EventTypeSchema,
+    createdAt: Type.String({ format: 'date-time', description: 'When the state change committed.' }),
+    sequence: Type.Integer({ description: "Grows with every event of the same order: drop an event older than the last one you applied." }),
+    data: Type.Object({ order: Type.Ref(Order) }),
+  },
+  { $id: 'Event', title: 'Event' },
+);
+
+export const EventPage = Type.Object({
+  data: Type.Array(Type.Ref(Event)),
+  hasMore: Type.Boolean({ description: 'More events follow: ask again with `after` = the last id of `data`.' }),
+});
+
+export const ListEventsQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'The last event id you processed; omit to start at the first event.' }),
+    ),
+    limit: Type.Optional(
+      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `How many events, 1–${EVENTS_PAGE_MAX} (default 50).` }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DELIVERY_TARGETS = ['webhook', 'amqp', 'nats'] as const;
+const Delivery = Type.Object({
+  target: Type.Union(DELIVERY_TARGETS.map((t) => Type.Literal(t))),
+  endpointId: Type.Union([Type.String(), Type.Null()], { description: 'The webhook endpoint, for `webhook`.' }),
+  state: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')], {
+    description: 'pending: being retried. delivered: acknowledged (2xx, broker confirm). dead: retries used up or 410 Gone.',
+  }),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  log: Type.Array(
+    Type.Object({
+      attempt: Type.Integer(),
+      at: Type.String({ format: 'date-time' }),
+      latencyMs: Type.Integer(),
+      outcome: Type.Union([Type.Literal('delivered'), Type.Literal('failed'), Type.Literal('gone')]),
+      statusCode: Type.Union([Type.Integer(), Type.Null()]),
+      response: Type.Union([Type.String(), Type.Null()], { description: "The first bytes of the receiver's answer." }),
+      error: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
+
+export const EventWithDeliveries = Type.Intersect([Type.Ref(Event), Type.Object({ deliveries: Type.Array(Delivery) })]);
+
+export const EventIdParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The event id (`evt_…`).' }) });
+
+export const CreateWebhookEndpointBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048, description: 'An http:// or https:// URL that accepts POST.' }),
+    events: Type.Optional(
+      Type.Array(EventTypeSchema, { minItems: 1, maxItems: 20, description: 'Only these event types; omit for every type.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateWebhookEndpointBody = Static<typeof CreateWebhookEndpointBody>;
+
+const webhookEndpointFields = {
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Union([Type.Array(EventTypeSchema), Type.Null()], { description: 'Null: every event type.' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  disabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'Set when the receiver answered 410 Gone: nothing more is sent to it. Create a new endpoint to resume.',
+  }),
+  disabledReason: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const WebhookEndpoint = Type.Object(webhookEndpointFields);
+
+export const CreatedWebhookEndpoint = Type.Object({
+  ...webhookEndpointFields,
+  secret: Type.String({ description: 'The signing secret (`whsec_…`), shown only in this answer. Verify `webhook-signature` with it.' }),
+});
+
+export const WebhookEndpointIdParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The endpoint id (`we_…`).' }) });

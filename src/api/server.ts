@@ -6,8 +6,10 @@ import type { Logger } from '../logger.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { createAuthenticator } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
-import { ErrorResponse, Order, Payment } from './schemas.ts';
+import { ErrorResponse, Event, Order, Payment } from './schemas.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { eventRoutes } from './routes/events.ts';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { renderDocs } from './docs.ts';
@@ -28,6 +30,7 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
   app.addSchema(ErrorResponse);
   app.addSchema(Payment);
   app.addSchema(Order);
+  app.addSchema(Event);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -42,7 +45,19 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(orderRoutes(ctx, createAuthenticator(ctx.pool)));
+  const authenticate = createAuthenticator(ctx.pool);
+  // The merchant API: every route below answers only to an app's API key, and speaks JSON only
+  // (anything else is 415, not a string that fails validation).
+  await app.register(async (merchant) => {
+    merchant.removeContentTypeParser('text/plain');
+    merchant.decorateRequest('appId', '');
+    merchant.addHook('onRequest', async (req) => {
+      req.appId = (await authenticate(req)).id;
+    });
+    await merchant.register(orderRoutes(ctx));
+    await merchant.register(eventRoutes(ctx));
+    await merchant.register(webhookEndpointRoutes(ctx));
+  });
   await app.register(notifyRoutes(ctx));
   await app.register(opsRoutes(ctx));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -50,4 +65,11 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
     reply.type('text/html; charset=utf-8').send(renderDocs(app.swagger() as unknown as Record<string, unknown>)),
   );
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The app whose API key authenticated the request. */
+    appId: string;
+  }
 }

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   order_paid: 409,
   order_closed: 409,
   channel_not_configured: 400,
+  invalid_webhook_url: 400,
+  nothing_to_redeliver: 409,
   channel_unavailable: 502,
   channel_rejected: 502,
   not_ready: 503,

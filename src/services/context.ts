@@ -5,6 +5,7 @@ import type { SubmissionGuard } from '../guard/index.ts';
 import type { Logger } from '../logger.ts';
 import type { QueryPolicy } from '../domain/schedule.ts';
 import type { Metrics } from './metrics.ts';
+import type { BrokerTarget } from '../delivery/types.ts';
 
 export interface ServiceSettings {
   orderTtlMs: number;
@@ -20,4 +21,12 @@ export interface ServiceContext {
   log: Logger;
   metrics: Metrics;
   now: () => Date;
+  outbox: Outbox;
+}
+
+export interface Outbox {
+  /** Brokers every event is delivered to, besides the app's webhook endpoints. */
+  brokers: readonly BrokerTarget[];
+  /** Tells this process's dispatcher that deliveries were committed (a no-op without one). */
+  wake(): void;
 }

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pool } from '../store/db.ts';
 import { countOrdersByState, countOverduePaying } from '../store/metrics.ts';
+import { outboxStats } from '../store/deliveries.ts';
 import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
 import { ORDER_STATES } from '../domain/states.ts';
 
@@ -12,21 +13,31 @@ export interface Metrics {
   notificationsRefused: Counter<'channel' | 'reason'>;
   notificationsAccepted: Counter<'channel'>;
   anomalies: Counter<'kind'>;
+  deliveryAttempts: Counter<'target' | 'outcome'>;
+  deliveryLagSeconds: Histogram<'target'>;
 }
 
-/** Gauges collected in one scrape share one count of orders by state. */
-const STATE_COUNT_REUSE_MS = 1_000;
+/** Gauges collected in one scrape share one reading of the database. */
+const READING_REUSE_MS = 1_000;
+
+function sharedPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { atMs: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.atMs > READING_REUSE_MS) {
+      const reading = { atMs: Date.now(), value: read() };
+      last = reading;
+      // A failed reading must not be served to the next scrape.
+      reading.value.catch(() => {
+        if (last === reading) last = undefined;
+      });
+    }
+    return last.value;
+  };
+}
 
 export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
-  let stateCounts: { atMs: number; counts: Promise<Map<string, number>> } | undefined;
-  const countsByState = () => {
-    if (!stateCounts || Date.now() - stateCounts.atMs > STATE_COUNT_REUSE_MS) {
-      stateCounts = { atMs: Date.now(), counts: countOrdersByState(pool) };
-      // A failed count must not be served to the next scrape.
-      stateCounts.counts.catch(() => (stateCounts = undefined));
-    }
-    return stateCounts.counts;
-  };
+  const countsByState = sharedPerScrape(() => countOrdersByState(pool));
+  const outbox = sharedPerScrape(() => outboxStats(pool));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'paycenter_process_' });
   new Gauge({
@@ -55,8 +66,45 @@ export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_
       this.set(await countOverduePaying(pool, firstQueryDelayMs));
     },
   });
+  new Gauge({
+    name: 'paycenter_outbox_pending',
+    help: 'Deliveries (event × webhook endpoint or broker) not yet acknowledged and not dead.',
+    registers: [registry],
+    async collect() {
+      this.set((await outbox()).pending);
+    },
+  });
+  new Gauge({
+    name: 'paycenter_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest pending delivery; grows while a receiver or broker is down.',
+    registers: [registry],
+    async collect() {
+      this.set((await outbox()).oldestPendingSeconds);
+    },
+  });
+  new Gauge({
+    name: 'paycenter_deliveries_dead',
+    help: 'Deliveries given up after the whole retry schedule (or 410 Gone): resend with POST /v1/events/{id}/redeliver.',
+    registers: [registry],
+    async collect() {
+      this.set((await outbox()).dead);
+    },
+  });
   return {
     registry,
+    deliveryAttempts: new Counter({
+      name: 'paycenter_delivery_attempts_total',
+      help: 'Delivery attempts by target (webhook, amqp, nats) and outcome (delivered, failed, gone).',
+      labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    deliveryLagSeconds: new Histogram({
+      name: 'paycenter_delivery_lag_seconds',
+      help: 'From the event\'s transaction to the receiver\'s acknowledgement, retries included.',
+      labelNames: ['target'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86_400],
+      registers: [registry],
+    }),
     channelCallSeconds: new Histogram({
       name: 'paycenter_channel_call_seconds',
       help: 'Latency of calls to payment channels.',

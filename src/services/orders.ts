@@ -158,7 +158,7 @@ async function closeIfNoOpenAttempt(
     const attempts = await listAttempts(tx, orderId);
     if (attempts.some((a) => isOpenAttempt(a.state))) return;
     const closed = await moveOrder(tx, order, 'CLOSED', reason);
-    await emitEvent(tx, closed, 'order.closed', attempts);
+    await emitEvent(ctx, tx, closed, 'order.closed', attempts);
   });
 }
 

@@ -65,7 +65,7 @@ async function openOrReuseAttempt(
     if (order.expiresAt <= ctx.now()) {
       if (order.state === 'CREATED') {
         const closed = await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt');
-        await emitEvent(tx, closed, 'order.closed', attempts);
+        await emitEvent(ctx, tx, closed, 'order.closed', attempts);
         return { expired: true as const };
       }
       throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });

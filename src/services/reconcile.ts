@@ -71,7 +71,7 @@ async function escalateIfScheduleExhausted(ctx: ServiceContext, orderId: string,
     const order = await lockOrder(tx, orderId);
     if (order?.state !== 'PAYING') return false;
     const exception = await moveOrder(tx, order, 'EXCEPTION', 'query schedule exhausted with the payment unresolved');
-    await emitEvent(tx, exception, 'order.exception', await listAttempts(tx, orderId));
+    await emitEvent(ctx, tx, exception, 'order.exception', await listAttempts(tx, orderId));
     return true;
   });
   if (moved) ctx.log.warn({ orderId }, 'order moved to EXCEPTION; querying continues slowly');

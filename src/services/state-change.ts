@@ -1,6 +1,6 @@
 // The one shape of every state change: under the order's row lock, a guarded update per row
 // (zero rows is a bug, not a silent success), the audit row, the event row — one transaction.
-import { withTransaction, type Queryable, type Tx } from '../store/db.ts';
+import { afterCommit, withTransaction, type Queryable, type Tx } from '../store/db.ts';
 import {
   listAttempts,
   lockOrderOfAttempt,
@@ -61,13 +61,24 @@ export async function tryMoveAttempt(
   return updateAttemptState(q, attempt.id, attempt.state, to, reason, patch);
 }
 
-/** Writes the event row with a snapshot of the order and its attempts as they are now. */
-export async function emitEvent(tx: Tx, order: OrderRow, type: EventType, attempts: AttemptRow[]): Promise<void> {
-  await insertEvent(tx, { id: newId('evt'), appId: order.appId, orderId: order.id, type, data: { order: orderView(order, attempts) } });
+/**
+ * Writes the event row, with a snapshot of the order and its attempts as they are now, and its
+ * deliveries; the dispatcher is woken once the transaction has committed.
+ */
+export async function emitEvent(
+  ctx: ServiceContext,
+  tx: Tx,
+  order: OrderRow,
+  type: EventType,
+  attempts: AttemptRow[],
+): Promise<void> {
+  const event = { id: newId('evt'), appId: order.appId, orderId: order.id, type, data: { order: orderView(order, attempts) } };
+  if ((await insertEvent(tx, event, ctx.outbox.brokers)) > 0) afterCommit(tx, ctx.outbox.wake);
 }
 
 /** Applies a decision to rows read under the order's lock; `attempts` are all of the order's attempts. */
 export async function applyDecision(
+  ctx: ServiceContext,
   tx: Tx,
   order: OrderRow,
   attempt: AttemptRow,
@@ -83,7 +94,7 @@ export async function applyDecision(
     current = attempts.map((a) => (a.id === moved.id ? moved : a));
   }
   const updated = d.order ? await moveOrder(tx, order, d.order.to, d.reason, { paidAttemptId: d.order.paidAttemptId }) : order;
-  if (d.event) await emitEvent(tx, updated, d.event, current);
+  if (d.event) await emitEvent(ctx, tx, updated, d.event, current);
   return updated;
 }
 
@@ -111,7 +122,7 @@ export async function settleAttempt(
     const attempt = attempts.find((a) => a.id === attemptId)!;
     if (before) await before(tx);
     const decision = decideOnTradeStatus(order, attempt, status, decisionContext);
-    const updated = await applyDecision(tx, order, attempt, attempts, decision);
+    const updated = await applyDecision(ctx, tx, order, attempt, attempts, decision);
     return { decision, order: updated, attempt };
   });
   if (settlement.decision.anomaly) {

@@ -1,6 +1,7 @@
 // The public shape of orders and payments, used by API answers and event payloads alike.
 import type { AttemptRow, OrderRow } from '../store/orders.ts';
 import type { AttemptState, OrderState } from '../domain/states.ts';
+import type { EventRow } from '../store/events.ts';
 
 export interface PaymentView {
   id: string;
@@ -68,4 +69,18 @@ export function orderView(o: OrderRow, attempts: AttemptRow[]): OrderView {
     closedAt: o.closedAt?.toISOString() ?? null,
     payments: attempts.map(paymentView),
   };
+}
+
+/** The event as every receiver gets it (webhook body, broker message, GET /v1/events). */
+export interface EventView {
+  id: string;
+  type: EventRow['type'];
+  createdAt: string;
+  sequence: number;
+  data: { order: OrderView };
+}
+
+export function eventView(e: EventRow): EventView {
+  // Written by emitEvent from orderView: the stored JSON has this shape.
+  return { id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), sequence: e.sequence, data: e.data as EventView['data'] };
 }

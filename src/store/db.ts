@@ -18,21 +18,44 @@ export function createPool(connectionString: string, max: number, applicationNam
   return pool;
 }
 
+const commitHooks = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction `tx` has committed (never when it rolls back). Hooks are
+ * hints (wake a dispatcher); one that throws is ignored, the commit stands.
+ */
+export function afterCommit(tx: Tx, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else commitHooks.set(tx, [hook]);
+}
+
 export async function withTransaction<T>(pool: Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   // A client whose ROLLBACK failed has a broken connection: destroy it instead of pooling it.
   let broken: Error | undefined;
+  let result: T;
+  let hooks: (() => void)[];
   try {
     await client.query('BEGIN');
-    const result = await work(client);
+    result = await work(client);
     await client.query('COMMIT');
-    return result;
+    hooks = commitHooks.get(client) ?? [];
   } catch (err) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw err;
   } finally {
+    commitHooks.delete(client);
     client.release(broken);
   }
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // A hint only: whatever it would have started happens on the next poll.
+    }
+  }
+  return result;
 }
 
 /** Runs a prepared statement that returns at most one row: the row, or null. */

@@ -10,26 +10,18 @@ import {
   PayBody,
   PayResponse,
   TimelineResponse,
+  errors,
 } from '../schemas.ts';
 import { closeOrder, getOrder, getOrderByMerchantOrderNo, getTimeline, submitOrder } from '../../services/orders.ts';
 import { payOrder } from '../../services/payments.ts';
 import { withIdempotencyKey } from '../../services/idempotency.ts';
 import { canonicalJson, sha256 } from '../../domain/fingerprint.ts';
 import type { ServiceContext } from '../../services/context.ts';
-import type { Authenticate } from '../auth.ts';
 
 const OrderRef = Type.Ref('Order');
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Error')]));
 
-export function orderRoutes(ctx: ServiceContext, authenticate: Authenticate): FastifyPluginAsyncTypebox {
+export function orderRoutes(ctx: ServiceContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    // The merchant API speaks JSON only; anything else is 415, not a string that fails validation.
-    app.removeContentTypeParser('text/plain');
-    app.decorateRequest('appId', '');
-    app.addHook('onRequest', async (req) => {
-      req.appId = (await authenticate(req)).id;
-    });
-
     app.post(
       '/v1/orders',
       {
@@ -137,8 +129,3 @@ export function orderRoutes(ctx: ServiceContext, authenticate: Authenticate): Fa
   };
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    appId: string;
-  }
-}

@@ -1,8 +1,7 @@
 // One signed HTTP call to WeChat Pay, turned into a TransportFact: an answer (status, raw body,
 // Request-ID, signature check), a timeout, or a network error. Meaning is given in classify.ts.
 import type { KeyObject } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { sendRequest } from '../../http/request.ts';
 import type { TransportFact } from './classify.ts';
 import { buildAuthorization, buildSignMessage, newNonce, signMessage, unixSeconds } from './sign.ts';
 import { verifyWechatpaySignature, type PlatformKey } from './verify.ts';
@@ -41,8 +40,8 @@ export async function callWechatpay(
   };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
 
-  const answer = await send(url, method, headers, body, ctx.timeoutMs);
-  if ('kind' in answer) return answer;
+  const answer = await sendRequest(url, { method, headers, body, timeoutMs: ctx.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+  if (answer.kind !== 'answer') return answer;
   const verification = verifyWechatpaySignature((name) => answer.header(name), answer.bytes, ctx.platform, ctx.now().getTime());
   return {
     kind: 'answer',
@@ -51,93 +50,4 @@ export async function callWechatpay(
     requestId: answer.header('request-id') ?? '',
     verification,
   };
-}
-
-// Keep-alive agents: one TCP (and TLS) connection is reused across calls. node:http costs a
-// fraction of fetch's CPU per call, and this runs for every payment.
-const AGENT_SOCKETS_MAX = 64;
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: AGENT_SOCKETS_MAX });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: AGENT_SOCKETS_MAX });
-
-interface RawAnswer {
-  status: number;
-  bytes: Buffer;
-  header(name: string): string | undefined;
-}
-
-/** One request; never follows redirects (a redirect would reach a URL we did not sign). */
-function send(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  timeoutMs: number,
-): Promise<RawAnswer | TransportFact> {
-  const client = url.protocol === 'https:' ? https : http;
-  return new Promise((settle) => {
-    let settled = false;
-    const resolve = (value: RawAnswer | TransportFact) => {
-      if (settled) return;
-      settled = true;
-      settle(value);
-    };
-    const request = client.request(
-      url,
-      { method, headers, agent: url.protocol === 'https:' ? httpsAgent : httpAgent, timeout: timeoutMs },
-      (response) => {
-        const declared = Number(response.headers['content-length']);
-        if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
-          response.destroy();
-          resolve({ kind: 'network_error', detail: `answer larger than ${MAX_RESPONSE_BYTES} bytes (status ${response.statusCode})` });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let total = 0;
-        response.on('data', (chunk: Buffer) => {
-          total += chunk.length;
-          if (total > MAX_RESPONSE_BYTES) {
-            response.destroy();
-            resolve({ kind: 'network_error', detail: `answer larger than ${MAX_RESPONSE_BYTES} bytes (status ${response.statusCode})` });
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            bytes: Buffer.concat(chunks, total),
-            header: (name) => {
-              const value = response.headers[name.toLowerCase()];
-              return Array.isArray(value) ? value.join(', ') : value;
-            },
-          }),
-        );
-        response.on('error', (err) => resolve(transportError(err, timeoutMs)));
-      },
-    );
-    // Covers the whole call: connect, send and every wait for answer bytes.
-    const timer = setTimeout(() => {
-      request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' }));
-    }, timeoutMs);
-    request.on('close', () => {
-      clearTimeout(timer);
-      // Only reached without an answer when the connection ended early: whatever happened is unknown.
-      resolve({ kind: 'network_error', detail: 'connection closed before the answer was complete' });
-    });
-    request.on('timeout', () => request.destroy(Object.assign(new Error('socket idle'), { name: 'TimeoutError' })));
-    request.on('error', (err) => resolve(transportError(err, timeoutMs)));
-    request.end(body);
-  });
-}
-
-function transportError(err: unknown, timeoutMs: number): TransportFact {
-  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'timeout', timeoutMs };
-  if (err instanceof Error) {
-    const cause = (err as Error & { cause?: unknown }).cause;
-    const causeText =
-      cause instanceof Error ? ` (${(cause as Error & { code?: string }).code ?? cause.name}: ${cause.message})` : '';
-    return { kind: 'network_error', detail: `${err.message}${causeText}` };
-  }
-  return { kind: 'network_error', detail: String(err) };
 }

@@ -1,0 +1,105 @@
+// Shared by the broker publisher tests: messages, brokers that cannot answer, and a log sink.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { pino } from 'pino';
+import type { Logger } from '../../src/logger.ts';
+import type { OutboundMessage } from '../../src/delivery/types.ts';
+
+const PORT_POLL_MS = 100;
+
+/** A suffix that keeps this run's exchanges, streams and ids apart from every other run's. */
+export function runSuffix(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Event `n` of a run; app ids hold '-' and '_' as real ones (`app_<base64url>`) do. */
+export function outboundMessage(run: string, n: number | string, type = 'order.paid'): OutboundMessage {
+  const eventId = `evt_${run}_${n}`;
+  return {
+    eventId,
+    type,
+    appId: `app_Zx-${run}_q`,
+    body: JSON.stringify({ id: eventId, type, data: { n } }),
+  };
+}
+
+/** A port nothing listens on: a fresh server's, closed again. */
+export async function closedPort(): Promise<number> {
+  const server = await listen(net.createServer());
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A broker that accepts the TCP connection and then never says a word. */
+export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = await listen(
+    net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    }),
+  );
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function listen(server: net.Server): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Waits until 127.0.0.1:`port` accepts connections (`open`) or refuses them (`!open`). */
+export async function waitForPort(port: number, open: boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await accepts(port)) !== open) {
+    if (Date.now() > until) throw new Error(`port ${port} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_MS));
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_MS));
+  }
+}
+
+/** A logger that keeps every line, to assert on what the publisher logged. */
+export function capturedLogger(): { log: Logger; text(): string } {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  return { log, text: () => lines.join('') };
+}
+
+/** Runs `operation` and returns how long it took to settle, with its rejection (undefined if it resolved). */
+export async function settleTimed(operation: () => Promise<unknown>): Promise<{ elapsedMs: number; error: unknown }> {
+  const started = Date.now();
+  try {
+    await operation();
+    return { elapsedMs: Date.now() - started, error: undefined };
+  } catch (error) {
+    return { elapsedMs: Date.now() - started, error };
+  }
+}
