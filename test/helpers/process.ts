@@ -18,7 +18,7 @@ export async function freePort(): Promise<number> {
 
 /** The test runner's environment without Paycenter's own settings, so a child sees only what the test gives it. */
 function inheritedEnv(): NodeJS.ProcessEnv {
-  const own = /^(PAYCENTER_|DATABASE_URL$|REDIS_URL$|PORT$|HOST$|LOG_LEVEL$)/;
+  const own = /^(PAYCENTER_|DATABASE_URL$|REDIS_URL$|AMQP_URL$|NATS_URL$|PORT$|HOST$|LOG_LEVEL$)/;
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !own.test(k)));
 }
 
