@@ -15,6 +15,7 @@ import { createPool, type Pool } from '../src/store/db.ts';
 import { findDefaultApp } from '../src/store/apps.ts';
 import { flowFloorTask, orderContent, submitFloorTask, type FloorSettings } from './floor.ts';
 import { expectStatus, httpClient, runConcurrent, stats, type HttpClient, type Stats } from './load.ts';
+import { measureDelivery, type DeliveryFigures } from './delivery.ts';
 import {
   cpuSeconds,
   createBenchDatabase,
@@ -168,6 +169,8 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     cleanup.push(async () => watcher.stop());
     const flowHttp = await phase('flow-http', opts.flows, (key) => httpFlow(api, bank, watcher, key));
     watcher.stop();
+    rss.mark('deliver');
+    const delivery = await measureDelivery(api, pool, opts.flows, opts.concurrency, run);
 
     const rssPeaks = rss.peaks();
     const report: Report = {
@@ -178,7 +181,8 @@ export async function runBench(opts: BenchOptions): Promise<void> {
       phases: [submitFloor, submitHttp, flowFloor, flowHttp],
       submit: { http: submitHttp, floor: submitFloor },
       flow: { http: flowHttp, floor: flowFloor },
-      rssPeakLoadMiB: Math.max(rssPeaks['submit-http'] ?? 0, rssPeaks['flow-http'] ?? 0),
+      delivery,
+      rssPeakLoadMiB: Math.max(rssPeaks['submit-http'] ?? 0, rssPeaks['flow-http'] ?? 0, rssPeaks.deliver ?? 0),
       rssHighWaterMiB: rss.highWaterMiB(),
       rssReadyMiB: rss.startMiB,
       childWarnings: paycenter.warnings + (sandbox?.warnings ?? 0),
@@ -384,6 +388,7 @@ interface Report {
   phases: Phase[];
   submit: { http: Phase; floor: Phase };
   flow: { http: Phase; floor: Phase };
+  delivery: DeliveryFigures;
   rssPeakLoadMiB: number;
   rssHighWaterMiB: number;
   rssReadyMiB: number;
@@ -476,6 +481,11 @@ function printReport(r: Report): void {
       `VmHWM ${f0(r.rssHighWaterMiB)} MiB over its life`,
   );
   out.push('  flow latency: from POST /v1/orders to the PAID transition in the database (read by the driver, not polled over HTTP)');
+  const d = r.delivery;
+  out.push(
+    `  webhooks to a local receiver: ${d.live.n} events made at ${f0(d.live.perSecond)}/s (create + close), transaction to receipt ` +
+      `p50 ${f1(d.live.p50Ms)} ms, p99 ${f1(d.live.p99Ms)} ms; a backlog of ${d.drain.n} drained at ${f0(d.drain.perSecond)} events/s`,
+  );
   for (const p of r.phases) for (const e of p.errorSamples) out.push(`  error in ${p.name}: ${e}`);
   if (r.childWarnings > 0) out.push(`  children logged ${r.childWarnings} warnings or errors`);
   out.push('');
@@ -508,6 +518,14 @@ function printReport(r: Report): void {
       floorRatio: round(flowRatio, 2),
       cpuMsUnderTest: round(cpuUnderTest(r.flow.http), 2),
       floorCpuMs: round(cpuUnderTest(r.flow.floor), 2),
+    },
+    delivery: {
+      liveEvents: r.delivery.live.n,
+      livePerSecond: round(r.delivery.live.perSecond),
+      lagP50Ms: round(r.delivery.live.p50Ms, 1),
+      lagP99Ms: round(r.delivery.live.p99Ms, 1),
+      drainEvents: r.delivery.drain.n,
+      drainPerSecond: round(r.delivery.drain.perSecond),
     },
     peakRssMiB: round(rssMiB),
     pass,

@@ -67,8 +67,8 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
   }));
 }
 
-export interface AttemptRecord {
-  deliveryId: number;
+/** One attempt as logged. */
+export interface AttemptLog {
   attempt: number;
   startedAt: Date;
   latencyMs: number;
@@ -76,6 +76,10 @@ export interface AttemptRecord {
   statusCode: number | null;
   responseExcerpt: string | null;
   error: string | null;
+}
+
+export interface AttemptRecord extends AttemptLog {
+  deliveryId: number;
   /** What the delivery becomes: delivered, dead, or pending again at `nextAttemptAt`. */
   next: { state: DeliveryState; step: number; nextAttemptAt: Date | null };
 }
@@ -122,15 +126,7 @@ export interface DeliveryWithAttempts {
   nextAttemptAt: Date | null;
   deliveredAt: Date | null;
   lastError: string | null;
-  log: {
-    attempt: number;
-    startedAt: Date;
-    latencyMs: number;
-    outcome: AttemptOutcome;
-    statusCode: number | null;
-    responseExcerpt: string | null;
-    error: string | null;
-  }[];
+  log: AttemptLog[];
 }
 
 export async function listDeliveriesOfEvent(q: Queryable, eventId: string): Promise<DeliveryWithAttempts[]> {

@@ -2,10 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { pino } from 'pino';
+import { expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.ts';
-import type { OutboundMessage } from '../../src/delivery/types.ts';
+import type { BrokerPublisher, OutboundMessage } from '../../src/delivery/types.ts';
 
 const PORT_POLL_MS = 100;
+/** Not a speed requirement: "about timeoutMs" with room for a loaded machine; a hang exceeds it. */
+const REJECT_MARGIN_MS = 3_000;
 
 /** A suffix that keeps this run's exchanges, streams and ids apart from every other run's. */
 export function runSuffix(): string {
@@ -23,8 +26,19 @@ export function outboundMessage(run: string, n: number | string, type = 'order.p
   };
 }
 
+/** Publishes `count` events of two types at once, closes the publisher, and returns the events. */
+export async function publishConcurrently(publisher: BrokerPublisher, run: string, count: number): Promise<OutboundMessage[]> {
+  const messages = Array.from({ length: count }, (_, n) => outboundMessage(run, n, n % 2 === 0 ? 'order.paid' : 'order.closed'));
+  try {
+    await Promise.all(messages.map((message) => publisher.publish(message)));
+  } finally {
+    await publisher.close();
+  }
+  return messages;
+}
+
 /** A port nothing listens on: a fresh server's, closed again. */
-export async function closedPort(): Promise<number> {
+async function closedPort(): Promise<number> {
   const server = await listen(net.createServer());
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
@@ -32,7 +46,7 @@ export async function closedPort(): Promise<number> {
 }
 
 /** A broker that accepts the TCP connection and then never says a word. */
-export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = await listen(
     net.createServer((socket) => {
@@ -93,13 +107,50 @@ export function capturedLogger(): { log: Logger; text(): string } {
   return { log, text: () => lines.join('') };
 }
 
-/** Runs `operation` and returns how long it took to settle, with its rejection (undefined if it resolved). */
-export async function settleTimed(operation: () => Promise<unknown>): Promise<{ elapsedMs: number; error: unknown }> {
+/** `publish` must reject, and within about `timeoutMs`: never hang. */
+export async function expectPromptRejection(publish: () => Promise<void>, timeoutMs: number): Promise<void> {
   const started = Date.now();
+  await expect(publish()).rejects.toThrow();
+  expect(Date.now() - started).toBeLessThan(timeoutMs + REJECT_MARGIN_MS);
+}
+
+/** `publisher`'s broker is down: its first publish fails; once `bringUp` is done, the next one connects. */
+export async function expectConnectOnNextPublish(publisher: BrokerPublisher, bringUp: () => Promise<void>): Promise<void> {
+  const run = runSuffix();
   try {
-    await operation();
-    return { elapsedMs: Date.now() - started, error: undefined };
-  } catch (error) {
-    return { elapsedMs: Date.now() - started, error };
+    await expect(publisher.publish(outboundMessage(run, 'too-early'))).rejects.toThrow();
+    await bringUp();
+    await publisher.publish(outboundMessage(run, 'on-time'));
+  } finally {
+    await publisher.close();
   }
+}
+
+/**
+ * The tests every publisher passes against a broker that cannot answer: nothing listens, or a
+ * server takes the connection and says nothing. `publisherAt` makes one for 127.0.0.1:`port`.
+ */
+export function itRejectsWhenNoBrokerAnswers(publisherAt: (port: number) => BrokerPublisher, timeoutMs: number): void {
+  const run = runSuffix();
+
+  it('rejects within about its timeout when nothing listens, and again on the next publish', async () => {
+    const publisher = publisherAt(await closedPort());
+    try {
+      await expectPromptRejection(() => publisher.publish(outboundMessage(run, 'refused-1')), timeoutMs);
+      await expectPromptRejection(() => publisher.publish(outboundMessage(run, 'refused-2')), timeoutMs);
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  it('rejects within about its timeout when the broker takes the connection and never answers', async () => {
+    const server = await silentServer();
+    const publisher = publisherAt(server.port);
+    try {
+      await expectPromptRejection(() => publisher.publish(outboundMessage(run, 'silent')), timeoutMs);
+    } finally {
+      await publisher.close();
+      await server.close();
+    }
+  });
 }
