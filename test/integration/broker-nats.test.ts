@@ -1,22 +1,16 @@
 // The NATS publisher against a real JetStream server. The file runs a nats-server of its own rather
 // than the shared one on 4222: a stream on `paycenter.>` refuses to be created beside another stream
 // on those subjects, so runs sharing a server would fail each other, and the outage test stops it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { connect, nanos, StorageType, type JsMsg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsPublisher } from '../../src/delivery/nats.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { BrokerPublisher, OutboundMessage } from '../../src/delivery/types.ts';
-import { expectConnectOnNextPublish, expectPromptRejection, itRejectsWhenNoBrokerAnswers, outboundMessage, publishConcurrently, runSuffix, waitFor, waitForPort } from '../helpers/broker-fixtures.ts';
+import { expectConnectOnNextPublish, expectPromptRejection, itRejectsWhenNoBrokerAnswers, outboundMessage, publishConcurrently, runSuffix, waitFor } from '../helpers/broker-fixtures.ts';
 import { freePort } from '../helpers/process.ts';
 import { requireService } from '../helpers/services.ts';
+import { natsServer, storedMessages } from '../helpers/broker-servers.ts';
 
-const NATS_SERVER = '/usr/sbin/nats-server';
-const SERVER_START_MS = 10_000;
 const TIMEOUT_MS = 2_000;
 /** nats.js retries a lost server every 2 s; a few rounds of that, and of the publish timeout. */
 const RECOVERY_WAIT_MS = 20_000;
@@ -43,21 +37,7 @@ describe.skipIf(!up)('nats publisher', () => {
     await server.destroy();
   });
 
-  /** What the stream holds on `subject` (wildcards allowed), read back by a JetStream consumer. */
-  async function stored(subject: string): Promise<JsMsg[]> {
-    const jsm = await reader.jetstreamManager();
-    const { state } = await jsm.streams.info(stream, { subjects_filter: subject });
-    const count = Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
-    const consumer = await reader.jetstream().consumers.get(stream, { filterSubjects: subject });
-    const messages: JsMsg[] = [];
-    await waitFor(`${count} messages on ${subject}`, async () => {
-      const batch = await consumer.fetch({ max_messages: count - messages.length, expires: 1_000 });
-      for await (const message of batch) messages.push(message);
-      return messages.length >= count;
-    }, RECOVERY_WAIT_MS);
-    return messages;
-  }
-
+  const stored = (subject: string): Promise<JsMsg[]> => storedMessages(reader, stream, subject, RECOVERY_WAIT_MS);
   const idsOf = (messages: JsMsg[]): (string | undefined)[] => messages.map((m) => m.headers?.get('Nats-Msg-Id'));
 
   it('creates the stream, publishes concurrently, and the stream holds each message once on its subject', async () => {
@@ -133,38 +113,3 @@ async function publishEventually(publisher: BrokerPublisher, message: OutboundMe
   await waitFor(`a publish of ${message.eventId} to succeed`, () => publisher.publish(message).then(() => true, () => false), RECOVERY_WAIT_MS);
 }
 
-interface NatsServer {
-  url: string;
-  start(): Promise<void>;
-  /** SIGTERM, and waits for the exit; the port and the store directory stay for the next start. */
-  stop(): Promise<void>;
-  /** Stops it and removes its store; safe to call in any state. */
-  destroy(): Promise<void>;
-}
-
-/** A nats-server with JetStream of this test's own on `port`, keeping its store across restarts. */
-function natsServer(port: number): NatsServer {
-  let child: ChildProcess | undefined;
-  let storeDir: string | undefined;
-  const stop = async (): Promise<void> => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    async start() {
-      storeDir ??= await mkdtemp(path.join(tmpdir(), 'paycenter-nats-'));
-      const started = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
-      child = started;
-      const failed = once(started, 'error');
-      await Promise.race([waitForPort(port, true, SERVER_START_MS), failed.then(([err]) => Promise.reject(err))]);
-    },
-    stop,
-    async destroy() {
-      await stop();
-      if (storeDir) await rm(storeDir, { recursive: true, force: true });
-    },
-  };
-}
