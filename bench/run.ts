@@ -16,18 +16,16 @@ import { findDefaultApp } from '../src/store/apps.ts';
 import { flowFloorTask, orderContent, submitFloorTask, type FloorSettings } from './floor.ts';
 import { expectStatus, httpClient, runConcurrent, stats, type HttpClient, type Stats } from './load.ts';
 import { measureDelivery, type DeliveryFigures } from './delivery.ts';
+import { cpuSeconds, machineBusySeconds, sampleRss } from './processes.ts';
 import {
-  cpuSeconds,
-  createBenchDatabase,
+  createScratchDatabase,
   freePort,
-  machineBusySeconds,
   openServer,
   registerSandboxMerchant,
-  sampleRss,
   spawnPaycenter,
   waitReady,
   type Child,
-} from './processes.ts';
+} from '../src/harness/processes.ts';
 
 export interface BenchOptions {
   orders: number;
@@ -84,7 +82,7 @@ export async function runBench(opts: BenchOptions): Promise<void> {
   try {
     const server = await openServer(log);
     cleanup.push(() => server.stop());
-    const db = await createBenchDatabase(server.adminUrl);
+    const db = await createScratchDatabase(server.adminUrl, 'paycenter_bench');
     cleanup.push(() => db.drop());
     const tmp = await mkdtemp(join(tmpdir(), 'paycenter-bench-'));
     cleanup.push(() => rm(tmp, { recursive: true, force: true }));

@@ -5,10 +5,14 @@
 export interface Faults {
   /** Notifications are recorded as dropped and never delivered. */
   dropNotifications: boolean;
+  /** Share (0..1) of notifications dropped (recorded as dropped, never delivered). */
+  dropNotificationRate: number;
   /** Every delivery attempt is sent twice, concurrently. */
   duplicateNotifications: boolean;
   /** Delay before a notification's first send, in ms. */
   delayNotificationsMs: number;
+  /** A further random delay from 0 to this many ms per notification: they arrive out of order. */
+  notificationJitterMs: number;
   /** Share (0..1) of queries answered with a signed 500 SYSTEM_ERROR. */
   queryErrorRate: number;
   /** Share (0..1) of queries whose socket is destroyed without an answer. */
@@ -23,8 +27,10 @@ export interface Faults {
 
 const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropNotifications: false,
+  dropNotificationRate: 0,
   duplicateNotifications: false,
   delayNotificationsMs: 0,
+  notificationJitterMs: 0,
   queryErrorRate: 0,
   queryTimeoutRate: 0,
   createTimeoutRate: 0,
@@ -38,8 +44,10 @@ const DELAY_NOTIFICATIONS_MS_MAX = 86_400_000;
 type FaultKind = 'flag' | 'rate' | 'delay';
 const FAULT_KINDS: Record<keyof Faults, FaultKind> = {
   dropNotifications: 'flag',
+  dropNotificationRate: 'rate',
   duplicateNotifications: 'flag',
   delayNotificationsMs: 'delay',
+  notificationJitterMs: 'delay',
   queryErrorRate: 'rate',
   queryTimeoutRate: 'rate',
   createTimeoutRate: 'rate',

@@ -127,8 +127,9 @@ describe('GET /sandbox/ledger', () => {
 describe('/sandbox/faults', () => {
   it('starts empty, is replaced whole by PUT, and cleared by DELETE', async () => {
     const empty = {
-      dropNotifications: false, duplicateNotifications: false, delayNotificationsMs: 0, queryErrorRate: 0,
-      queryTimeoutRate: 0, createTimeoutRate: 0, closeErrorRate: 0, signtestProbes: false,
+      dropNotifications: false, dropNotificationRate: 0, duplicateNotifications: false, delayNotificationsMs: 0,
+      notificationJitterMs: 0, queryErrorRate: 0, queryTimeoutRate: 0, createTimeoutRate: 0, closeErrorRate: 0,
+      signtestProbes: false,
     };
     expect((await control(server.url, 'GET', '/sandbox/faults')).body).toEqual(empty);
     await control(server.url, 'PUT', '/sandbox/faults', { queryErrorRate: 0.5, dropNotifications: true });

@@ -161,9 +161,12 @@ describe('payment notification', () => {
 });
 
 describe('notification faults', () => {
-  it('dropNotifications records the notification as dropped and delivers nothing', async () => {
+  it.each([
+    ['dropNotifications', { dropNotifications: true }],
+    ['dropNotificationRate 1', { dropNotificationRate: 1 }],
+  ])('%s records the notification as dropped and delivers nothing', async (_name, fault) => {
     const receiver = await startNotificationReceiver();
-    await control(server.url, 'PUT', '/sandbox/faults', { dropNotifications: true });
+    await control(server.url, 'PUT', '/sandbox/faults', fault);
     try {
       const { outTradeNo, paid } = await orderAndPay(receiver.url);
       expect(paid.notificationsDropped).toBe(1);

@@ -45,8 +45,9 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
       const paid: TradeRow = { ...trade, state: 'SUCCESS', transactionId, payerOpenid, paidAt: now };
       const notification = buildPaymentNotification(paid, merchant.apiV3Key, now);
       const fault = faults.current;
-      const dropped = fault.dropNotifications;
-      const firstAttemptMs = now.getTime() + fault.delayNotificationsMs;
+      const dropped = fault.dropNotifications || faults.strikes(fault.dropNotificationRate);
+      const jitterMs = fault.notificationJitterMs > 0 ? Math.floor(Math.random() * fault.notificationJitterMs) : 0;
+      const firstAttemptMs = now.getTime() + fault.delayNotificationsMs + jitterMs;
       const leaseUntilMs = firstAttemptMs + notifier.leaseGraceMs;
       const recorded = await markTradePaidAndEnqueueNotification(
         db,
