@@ -1,4 +1,4 @@
-// `paycenter <command>`: serve | sandbox | migrate | bench.
+// `paycenter <command>`: serve | sandbox | migrate | bench | chaos.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -14,6 +14,17 @@ Commands:
   migrate                Apply database migrations to DATABASE_URL and exit.
   bench                  Measure order submissions and whole payment flows against the raw-SQL floor.
       --orders N --flows N --concurrency N
+  chaos                  Run the sandbox, N Paycenter processes and a business receiver under injected faults,
+                         then check G1–G6 against the databases. Exit status 1 on any violation.
+      --orders N         Logical purchases (default 1000).
+      --instances N      Paycenter processes (default 2).
+      --faults LIST      Comma-separated: notifications,channel,receiver,kill,redis,postgres; all (default) or none.
+      --redis            Run a Redis of its own for the duplicate guard (and stop it now and then).
+      --seed N           Replays the same workload and fault choices (default: random, printed).
+      --concurrency N    Shoppers at once (default 64).
+      --quiet-timeout S  Seconds to wait for the system to go quiet after the faults heal (default 240).
+      --json             Print the report as JSON on stdout.
+      Uses DATABASE_URL, or embedded PostgreSQL in a temporary directory.
 
 Configuration: environment variables or a JSON file named by PAYCENTER_CONFIG (see README).`;
 
@@ -31,6 +42,12 @@ async function main(argv: string[]): Promise<void> {
       orders: { type: 'string' },
       flows: { type: 'string' },
       concurrency: { type: 'string' },
+      instances: { type: 'string' },
+      faults: { type: 'string' },
+      redis: { type: 'boolean' },
+      seed: { type: 'string' },
+      'quiet-timeout': { type: 'string' },
+      json: { type: 'boolean' },
     },
     strict: true,
   });
@@ -59,6 +76,28 @@ async function main(argv: string[]): Promise<void> {
         flows: positive('--flows', values.flows, 1000),
         concurrency: positive('--concurrency', values.concurrency, 32),
       });
+    }
+    case 'chaos': {
+      const { runChaos, formatChaosReport, CHAOS_FAULT_KINDS } = await import('./chaos/index.ts');
+      const faults = values.faults ?? 'all';
+      const kinds = faults === 'all' ? CHAOS_FAULT_KINDS : faults === 'none' ? [] : faults.split(',').map((k) => k.trim());
+      const unknown = kinds.filter((k) => !(CHAOS_FAULT_KINDS as string[]).includes(k));
+      if (unknown.length > 0) {
+        console.error(`paycenter: --faults: unknown ${unknown.join(', ')}; choose from ${CHAOS_FAULT_KINDS.join(', ')}, all or none`);
+        process.exit(2);
+      }
+      const report = await runChaos({
+        orders: positive('--orders', values.orders, 1000),
+        instances: positive('--instances', values.instances, 2),
+        faults: new Set(kinds as typeof CHAOS_FAULT_KINDS),
+        seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positive('--seed', values.seed, 1),
+        json: values.json === true,
+        redis: values.redis === true,
+        concurrency: positive('--concurrency', values.concurrency, 64),
+        quietTimeoutMs: positive('--quiet-timeout', values['quiet-timeout'], 240) * 1000,
+      });
+      console.log(values.json ? JSON.stringify(report) : formatChaosReport(report));
+      process.exit(report.ok ? 0 : 1);
     }
     default:
       console.error(`paycenter: unknown command ${command}\n\n${USAGE}`);

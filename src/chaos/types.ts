@@ -36,6 +36,10 @@ export interface InvariantResult {
 
 /** What the workload did that only it knows. */
 export interface WorkloadLog {
-  /** Notifications the workload forged and POSTed to Paycenter, each naming a real out_trade_no. */
-  forged: { outTradeNo: string; kind: string }[];
+  /**
+   * Notifications the workload forged and POSTed to Paycenter, each naming a real out_trade_no.
+   * `notificationId` is the plaintext `id` of the forged body (Paycenter stores every body it
+   * receives, so a refused one is found by it even when nothing inside could be decrypted).
+   */
+  forged: { outTradeNo: string; kind: string; notificationId: string }[];
 }

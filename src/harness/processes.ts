@@ -35,11 +35,16 @@ export interface ScratchServer {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL if set, else the local server if it answers, else embedded PostgreSQL in a temp dir. */
-export async function openServer(log: Logger): Promise<ScratchServer> {
+/**
+ * DATABASE_URL if set, else (with `tryLocal`) the local server if it answers, else embedded
+ * PostgreSQL in a temp dir.
+ */
+export async function openServer(log: Logger, tryLocal = true): Promise<ScratchServer> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) return { source: 'DATABASE_URL', adminUrl: fromEnv, stop: async () => undefined };
-  if (await databaseAnswers(LOCAL_SERVER_URL, LOCAL_SERVER_CONNECT_TIMEOUT_MS)) return { source: 'local server', adminUrl: LOCAL_SERVER_URL, stop: async () => undefined };
+  if (tryLocal && (await databaseAnswers(LOCAL_SERVER_URL, LOCAL_SERVER_CONNECT_TIMEOUT_MS))) {
+    return { source: 'local server', adminUrl: LOCAL_SERVER_URL, stop: async () => undefined };
+  }
   const dataDir = await mkdtemp(join(tmpdir(), 'paycenter-pg-'));
   try {
     const embedded = await startEmbeddedPostgres({ dataDir, log });
@@ -112,6 +117,8 @@ export interface Child {
   tail(): string;
   /** SIGTERM (Paycenter drains and stops), SIGKILL after a grace period. Safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or the OOM killer would; resolves once it has exited. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -154,6 +161,11 @@ export function spawnPaycenter(name: string, args: string[], env: Record<string,
       if (exited(child)) throw new Error(`${name} exited (code ${child.exitCode}, signal ${child.signalCode}):\n${lines.join('\n')}`);
     },
     stop: () => (stopping ??= stopChild(child)),
+    async kill() {
+      if (exited(child)) return;
+      child.kill('SIGKILL');
+      await waitExit(child, CHILD_STOP_WAIT_MS);
+    },
   };
 }
 

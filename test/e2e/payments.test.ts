@@ -2,7 +2,19 @@
 // forged; the active query; expiry and merchant close at the channel first; channel timeouts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
-import { forgeNotification, readForgeKeys, type ForgeKeys } from '../helpers/forge-wechatpay.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { forgeNotification, readForgeKeys as readKeys, type ForgeKeys } from '../../src/chaos/forge-wechatpay.ts';
+import { getSetting } from '../../src/store/settings.ts';
+import type { Pool } from '../../src/store/db.ts';
+
+/** A key the bank does not have. */
+const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+/** The in-process sandbox's merchant is kept in Paycenter's settings. */
+async function readForgeKeys(pool: Pool): Promise<ForgeKeys> {
+  const merchant = await getSetting<{ mchId: string; appId: string; apiV3Key: string }>(pool, 'sandbox.wechatpay.merchant');
+  return readKeys(pool, merchant!);
+}
 
 let pc: TestPaycenter;
 let keys: ForgeKeys;
@@ -118,7 +130,7 @@ describe('pay', () => {
 
 describe('forged notifications (G5)', () => {
   const cases: [string, (o: { outTradeNo: string }) => ReturnType<typeof forgeNotification>, string][] = [
-    ['a bad signature', (o) => forgeNotification(keys, { outTradeNo: o.outTradeNo, amount: 1999, wrongSigningKey: true }), 'bad_signature'],
+    ['a bad signature', (o) => forgeNotification(keys, { outTradeNo: o.outTradeNo, amount: 1999, wrongSigningKey: strangerKey }), 'bad_signature'],
     [
       'a stale timestamp',
       (o) => forgeNotification(keys, { outTradeNo: o.outTradeNo, amount: 1999, timestampSeconds: Math.floor(Date.now() / 1000) - 600 }),
@@ -150,7 +162,7 @@ describe('forged notifications (G5)', () => {
       const order = await slow.api('POST', '/v1/orders', orderBody());
       const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
       await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
-      const forged = forgeNotification(slowKeys, { outTradeNo: pay.body.payment.outTradeNo, amount: 1999, wrongSigningKey: true });
+      const forged = forgeNotification(slowKeys, { outTradeNo: pay.body.payment.outTradeNo, amount: 1999, wrongSigningKey: strangerKey });
       const res = await fetch(`${slow.baseUrl}/notify/wechatpay`, { method: 'POST', headers: forged.headers, body: forged.body });
       expect(res.status).toBe(400);
       // Only the triggered query can find this payment: the genuine notifications are dropped and the

@@ -1,8 +1,7 @@
 // Builds WeChat Pay v3 payment notifications the way the bank would, from keys read out of the
-// sandbox's and Paycenter's tables, so tests can forge each field that G5 must check.
-import { createCipheriv, createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import type { Pool } from '../../src/store/db.ts';
-import { getSetting } from '../../src/store/settings.ts';
+// sandbox's tables, so tests and the chaos workload can forge each field that G5 must check.
+import { createCipheriv, createSign, randomBytes, type KeyObject } from 'node:crypto';
+import type { Queryable } from '../store/db.ts';
 
 export interface ForgeKeys {
   mchId: string;
@@ -12,9 +11,9 @@ export interface ForgeKeys {
   platformKeyId: string;
 }
 
-export async function readForgeKeys(pool: Pool): Promise<ForgeKeys> {
-  const merchant = (await getSetting<{ mchId: string; appId: string; apiV3Key: string }>(pool, 'sandbox.wechatpay.merchant'))!;
-  const { rows } = await pool.query<{ key_id: string; private_key_pem: string }>(
+/** The sandbox bank's signing key (its schema in the database the sandbox runs on) and a merchant of it. */
+export async function readForgeKeys(q: Queryable, merchant: { mchId: string; appId: string; apiV3Key: string }): Promise<ForgeKeys> {
+  const { rows } = await q.query<{ key_id: string; private_key_pem: string }>(
     'SELECT key_id, private_key_pem FROM sandbox_wechatpay.platform_key',
   );
   return { ...merchant, platformPrivateKeyPem: rows[0]!.private_key_pem, platformKeyId: rows[0]!.key_id };
@@ -25,8 +24,8 @@ export interface ForgeOptions {
   amount: number;
   mchId?: string;
   timestampSeconds?: number;
-  /** Signs with a key the bank does not have. */
-  wrongSigningKey?: boolean;
+  /** Signs with this key, one the bank does not have, instead of the bank's. */
+  wrongSigningKey?: KeyObject;
   id?: string;
 }
 
@@ -59,9 +58,7 @@ export function forgeNotification(keys: ForgeKeys, o: ForgeOptions): { headers: 
   });
   const timestamp = String(o.timestampSeconds ?? Math.floor(Date.now() / 1000));
   const signNonce = randomBytes(16).toString('hex');
-  const key: KeyObject | string = o.wrongSigningKey
-    ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
-    : keys.platformPrivateKeyPem;
+  const key: KeyObject | string = o.wrongSigningKey ?? keys.platformPrivateKeyPem;
   const signature = createSign('RSA-SHA256').update(`${timestamp}\n${signNonce}\n${body}\n`).sign(key, 'base64');
   return {
     body,

@@ -1,0 +1,200 @@
+// `paycenter chaos`: the sandbox bank, N Paycenter processes and a business receiver, a workload
+// of shoppers, every fault we know of, and then — once the faults are healed and the system is
+// quiet — a check of G1–G6 against the databases. Exit status 1 on any violation.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../logger.ts';
+import { createPool } from '../store/db.ts';
+import { findDefaultApp } from '../store/apps.ts';
+import { newWebhookSecret } from '../domain/webhook-signature.ts';
+import { createScratchDatabase, openServer } from '../harness/processes.ts';
+import { startCluster } from './cluster.ts';
+import { startReceiver } from './receiver.ts';
+import { runWorkload, type WorkloadStats } from './workload.ts';
+import { startFaults, FAULT_KINDS, type FaultCounts, type FaultKind } from './faults.ts';
+import { waitForQuiet, type InFlight } from './quiet.ts';
+import { readForgeKeys } from './forge-wechatpay.ts';
+import { seededRng } from './random.ts';
+import { checkInvariants, formatInvariantTable } from './invariants.ts';
+import type { InvariantResult, WorkloadLog } from './types.ts';
+import { progressLine } from './progress.ts';
+
+export interface ChaosOptions {
+  orders: number;
+  instances: number;
+  faults: ReadonlySet<FaultKind>;
+  seed: number;
+  json: boolean;
+  redis: boolean;
+  concurrency: number;
+  quietTimeoutMs: number;
+}
+
+export interface ChaosReport {
+  seed: number;
+  orders: number;
+  instances: number;
+  faults: FaultKind[];
+  database: string;
+  redis: boolean;
+  durationMs: number;
+  workload: WorkloadStats;
+  faultCounts: FaultCounts;
+  /** What was still in flight when the check ran (all zero when the system went quiet). */
+  inFlight: InFlight;
+  quiet: boolean;
+  invariants: InvariantResult[];
+  ok: boolean;
+}
+
+/** Every schedule compressed so a run resolves in minutes, keeping each schedule's shape. */
+function paycenterEnv(apiKey: string, webhookUrl: string, webhookSecret: string): Record<string, string> {
+  return {
+    PAYCENTER_API_KEY: apiKey,
+    PAYCENTER_QUERY_SCHEDULE: '1000,1000,2000,2000,3000,3000,5000',
+    PAYCENTER_EXCEPTION_QUERY_INTERVAL_MS: '2000',
+    PAYCENTER_DUPLICATE_WINDOW_MS: '120000',
+    PAYCENTER_WEBHOOK_URL: webhookUrl,
+    PAYCENTER_WEBHOOK_SECRET: webhookSecret,
+    PAYCENTER_DELIVERY_SCHEDULE: '200,500,1000,2000,3000,5000,5000,5000,5000,5000,5000,5000',
+    PAYCENTER_DELIVERY_TIMEOUT_MS: '2000',
+    PAYCENTER_DELIVERY_POLL_INTERVAL_MS: '500',
+    PAYCENTER_WORKER_POLL_INTERVAL_MS: '200',
+    // Several processes share one server's connections.
+    PAYCENTER_DB_POOL_SIZE: '8',
+    PAYCENTER_WORKER_CONCURRENCY: '6',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const log = createLogger('warn', 'paycenter-chaos');
+  const started = Date.now();
+  const cleanup: (() => Promise<void>)[] = [];
+  const runCleanup = async () => {
+    for (const step of cleanup.reverse().splice(0)) await step().catch(() => undefined);
+  };
+  const onSignal = () => void runCleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    // Embedded PostgreSQL unless DATABASE_URL names a server.
+    const server = await openServer(log, false);
+    cleanup.push(() => server.stop());
+    const db = await createScratchDatabase(server.adminUrl, 'paycenter_chaos');
+    cleanup.push(() => db.drop());
+    const businessDb = await createScratchDatabase(server.adminUrl, 'paycenter_chaos_business');
+    cleanup.push(() => businessDb.drop());
+    const tmp = await mkdtemp(join(tmpdir(), 'paycenter-chaos-'));
+    cleanup.push(() => rm(tmp, { recursive: true, force: true }));
+    const pool = createPool(db.url, 4, 'chaos-checker');
+    cleanup.push(() => pool.end());
+    const businessPool = createPool(businessDb.url, 16, 'chaos-business');
+    cleanup.push(() => businessPool.end());
+
+    const rng = seededRng(opts.seed);
+    const secret = newWebhookSecret();
+    const receiver = await startReceiver(businessPool, secret, rng.fork('receiver'));
+    cleanup.push(() => receiver.close());
+    const apiKey = `pk_chaos_${randomBytes(16).toString('hex')}`;
+    say(`chaos: seed ${opts.seed}, ${opts.orders} purchases, ${opts.instances} Paycenter processes, database ${server.source}` +
+      `${opts.redis ? ', Redis' : ''}; faults: ${[...opts.faults].join(', ') || 'none'}`);
+    const cluster = await startCluster({
+      instances: opts.instances,
+      databaseUrl: db.url,
+      env: paycenterEnv(apiKey, receiver.url, secret),
+      redis: opts.redis,
+      tmpDir: tmp,
+      sandboxTimeScale: '0.001',
+    });
+    cleanup.push(() => cluster.stop());
+    const app = await findDefaultApp(pool);
+    if (!app) throw new Error('Paycenter started but made no default app');
+
+    const faultErrors: string[] = [];
+    const faults = startFaults(opts.faults, {
+      cluster,
+      receiver,
+      admin: pool,
+      database: db.name,
+      rng: rng.fork('faults'),
+      onError: (err) => faultErrors.push(String(err)),
+    });
+    const workloadLog: WorkloadLog = { forged: [] };
+    let done = 0;
+    const progress = progressLine(() => ({
+      done,
+      total: opts.orders,
+      detail: `kills ${faults.counts.kills} · redis stops ${faults.counts.redisStops} · connections cut ${faults.counts.terminatedConnections} · forged ${workloadLog.forged.length}`,
+    }));
+    const workload = await runWorkload(
+      {
+        purchases: opts.orders,
+        concurrency: opts.concurrency,
+        rng: rng.fork('workload'),
+        apiKey,
+        liveUrls: () => cluster.liveUrls(),
+        sandboxUrl: cluster.sandboxUrl,
+        forgeKeys: await readForgeKeys(pool, cluster.merchant),
+        hub: receiver.hub,
+        prefix: `s${opts.seed}`,
+        onPurchaseDone: () => (done += 1),
+      },
+      workloadLog,
+    );
+    progress.stop();
+    say('chaos: workload done; healing every fault and waiting for the system to go quiet');
+    await faults.heal();
+    for (const e of faultErrors.slice(0, 5)) say(`chaos: a fault step failed: ${e}`);
+    const inFlight = await waitForQuiet(pool, opts.quietTimeoutMs, () => undefined);
+    const quiet = Object.values(inFlight).every((n) => n === 0);
+    const invariants = await checkInvariants({ paycenter: pool, business: businessPool }, workloadLog, { appId: app.id });
+    const ok = quiet && invariants.every((r) => r.violations.length === 0);
+    return {
+      seed: opts.seed,
+      orders: opts.orders,
+      instances: opts.instances,
+      faults: [...opts.faults],
+      database: server.source,
+      redis: opts.redis,
+      durationMs: Date.now() - started,
+      workload,
+      faultCounts: faults.counts,
+      inFlight,
+      quiet,
+      invariants,
+      ok,
+    };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await runCleanup();
+  }
+}
+
+export function formatChaosReport(r: ChaosReport): string {
+  const w = r.workload;
+  const f = r.faultCounts;
+  const lines = [
+    '',
+    `Paycenter chaos: seed ${r.seed}, ${r.orders} purchases, ${r.instances} processes, PostgreSQL ${r.database}${r.redis ? ', Redis' : ''}, ` +
+      `${(r.durationMs / 1000).toFixed(0)} s`,
+    `  faults: ${r.faults.join(', ') || 'none'} — ${f.profiles} bank fault mixes, ${f.kills} SIGKILLs, ${f.redisStops} Redis stops, ` +
+      `${f.terminatedConnections} connections terminated`,
+    `  workload: ${w.paidAtBank} paid at the bank, ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
+      `${w.withoutOrder} purchases left without an order (every request failed), ${w.requestErrors} requests failed and retried`,
+    r.quiet
+      ? '  quiet: nothing left in flight when checked'
+      : `  NOT QUIET when checked: ${JSON.stringify(r.inFlight)}`,
+    '',
+    formatInvariantTable(r.invariants),
+    '',
+    r.ok ? 'OK: no violation.' : 'VIOLATED: see above.',
+  ];
+  return lines.join('\n');
+}
+
+export const CHAOS_FAULT_KINDS = Object.keys(FAULT_KINDS) as FaultKind[];

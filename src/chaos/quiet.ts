@@ -1,0 +1,36 @@
+// "The system went quiet": nothing is left in flight anywhere — no order or attempt waiting for
+// an answer, no delivery owed to the receiver, no notification the bank still means to send.
+import type { Queryable } from '../store/db.ts';
+
+export interface InFlight {
+  openOrders: number;
+  openAttempts: number;
+  pendingDeliveries: number;
+  pendingNotifications: number;
+}
+
+const POLL_MS = 1_000;
+
+export async function readInFlight(q: Queryable): Promise<InFlight> {
+  const { rows } = await q.query<InFlight>(
+    `SELECT
+       (SELECT count(*) FROM orders WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION'))::int AS "openOrders",
+       (SELECT count(*) FROM payment_attempts WHERE state IN ('CREATING', 'PENDING'))::int AS "openAttempts",
+       (SELECT count(*) FROM deliveries WHERE state = 'pending')::int AS "pendingDeliveries",
+       (SELECT count(*) FROM sandbox_wechatpay.notifications WHERE state = 'pending')::int AS "pendingNotifications"`,
+  );
+  return rows[0]!;
+}
+
+/** Resolves with what is still in flight once all of it is zero, or when `timeoutMs` has passed. */
+export async function waitForQuiet(q: Queryable, timeoutMs: number, onPoll: (f: InFlight) => void): Promise<InFlight> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const inFlight = await readInFlight(q).catch(() => undefined);
+    if (inFlight) {
+      onPoll(inFlight);
+      if (Object.values(inFlight).every((n) => n === 0) || Date.now() > deadline) return inFlight;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

@@ -1,0 +1,178 @@
+// The shoppers of a chaos run. Each logical purchase is submitted several times at once (with
+// and without an Idempotency-Key), paid with repeated concurrent pay calls, paid at the bank at a
+// random moment (some after expiry), closed by the merchant, or abandoned; some buyers wait with
+// the client kit's waitForPayment, and some attempts get forged notifications.
+import { generateKeyPairSync } from 'node:crypto';
+import { createPaycenterClient, type EventHub } from '../client/index.ts';
+import { forgeNotification, type ForgeKeys } from './forge-wechatpay.ts';
+import type { Rng } from './random.ts';
+import { PURCHASE_METADATA_KEY, type WorkloadLog } from './types.ts';
+
+export interface WorkloadOptions {
+  purchases: number;
+  /** Shoppers active at once. */
+  concurrency: number;
+  rng: Rng;
+  apiKey: string;
+  /** Base URLs of the Paycenter instances up now. */
+  liveUrls(): string[];
+  sandboxUrl: string;
+  forgeKeys: ForgeKeys;
+  hub: EventHub;
+  /** Purchase ids are `<prefix>-<n>`; a run's prefix keeps its purchases apart from others'. */
+  prefix: string;
+  onPurchaseDone(): void;
+}
+
+export interface WorkloadStats {
+  purchases: number;
+  withoutOrder: number;
+  paidAtBank: number;
+  forged: number;
+  waits: number;
+  requestErrors: number;
+}
+
+interface Answer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- whatever Paycenter answers
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+const RETRIES_MAX = 8;
+const RETRY_PAUSE_MS = 250;
+/** Orders expire in this many seconds: short, so expiry races with payment often. */
+const EXPIRES_IN_SECONDS = { min: 5, max: 20 };
+const FORGE_KINDS = ['bad_signature', 'wrong_amount', 'stale_timestamp'] as const;
+
+export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Promise<WorkloadStats> {
+  const stats: WorkloadStats = { purchases: 0, withoutOrder: 0, paidAtBank: 0, forged: 0, waits: 0, requestErrors: 0 };
+  // A key the bank does not have, made once: key generation is too slow to do per forgery.
+  const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // Plain text (the notify endpoint's answers).
+    }
+    return { status: res.status, body: parsed };
+  };
+
+  /** Calls a live instance; a dead one, a 5xx or an in-flight key is retried on another, as a client would. */
+  const api = async (rng: Rng, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer | undefined> => {
+    for (let i = 0; i < RETRIES_MAX; i++) {
+      const live = opts.liveUrls();
+      if (live.length > 0) {
+        try {
+          const answer = await request(rng.pick(live), method, path, body, { authorization: `Bearer ${opts.apiKey}`, ...headers });
+          const retry = answer.status >= 500 || answer.body?.error?.code === 'idempotency_key_in_flight';
+          if (!retry) return answer;
+        } catch {
+          stats.requestErrors += 1;
+        }
+      }
+      await sleep(RETRY_PAUSE_MS * (i + 1));
+    }
+    return undefined;
+  };
+
+  const submitCopy = async (rng: Rng, purchase: string, content: Record<string, unknown>, copy: number, keyed: boolean) => {
+    const body = { ...content, merchantOrderNo: keyed ? `m-${purchase}` : `m-${purchase}-${copy}` };
+    const answer = await api(rng, 'POST', '/v1/orders', body, keyed ? { 'idempotency-key': `k-${purchase}` } : {});
+    if (!answer) return undefined;
+    if (answer.status === 201) return answer.body.id as string;
+    return answer.body?.error?.orderId as string | undefined;
+  };
+
+  const pay = async (rng: Rng, orderId: string): Promise<string | undefined> => {
+    const calls = await Promise.all(
+      Array.from({ length: rng.int(1, 3) }, () => api(rng, 'POST', `/v1/orders/${orderId}/pay`, { channel: 'wechatpay' })),
+    );
+    return calls.find((c) => c?.status === 200)?.body.payment.outTradeNo as string | undefined;
+  };
+
+  const forge = async (rng: Rng, outTradeNo: string, amount: number) => {
+    const kind = rng.pick(FORGE_KINDS);
+    const notificationId = `EV-forged-${opts.prefix}-${outTradeNo}-${rng.int(0, 1e9)}`;
+    const forged = forgeNotification(opts.forgeKeys, {
+      outTradeNo,
+      id: notificationId,
+      amount: kind === 'wrong_amount' ? amount + 1 : amount,
+      ...(kind === 'bad_signature' ? { wrongSigningKey: strangerKey } : {}),
+      ...(kind === 'stale_timestamp' ? { timestampSeconds: Math.floor(Date.now() / 1000) - 3_600 } : {}),
+    });
+    const live = opts.liveUrls();
+    if (live.length === 0) return;
+    try {
+      await request(rng.pick(live), 'POST', '/notify/wechatpay', forged.body, forged.headers);
+      log.forged.push({ outTradeNo, kind, notificationId });
+      stats.forged += 1;
+    } catch {
+      // The instance died under it: the notification may or may not have been stored; not counted.
+    }
+  };
+
+  const shopper = async (n: number): Promise<void> => {
+    const rng = opts.rng.fork(`purchase-${n}`);
+    const purchase = `${opts.prefix}-${n}`;
+    const amount = rng.int(1, 50_000);
+    const expiresInSeconds = rng.int(EXPIRES_IN_SECONDS.min, EXPIRES_IN_SECONDS.max);
+    const content = {
+      amount,
+      currency: 'CNY',
+      subject: `Chaos purchase ${purchase}`,
+      customerId: `shopper-${n % 97}`,
+      metadata: { [PURCHASE_METADATA_KEY]: purchase },
+      expiresInSeconds,
+    };
+    const keyed = rng.chance(0.5);
+    const copies = await Promise.all(Array.from({ length: rng.int(1, 3) }, (_, copy) => submitCopy(rng, purchase, content, copy, keyed)));
+    const orderId = copies.find((id) => id !== undefined);
+    if (!orderId) {
+      stats.withoutOrder += 1;
+      return;
+    }
+    const fate = rng.next();
+    if (fate < 0.75) {
+      const outTradeNo = await pay(rng, orderId);
+      if (!outTradeNo) return;
+      if (rng.chance(0.15)) await forge(rng, outTradeNo, amount);
+      // Some buyers pay after the order expired: the bank must refuse them (closed there first).
+      await sleep(rng.int(0, expiresInSeconds * 1_200));
+      const paid = await request(opts.sandboxUrl, 'POST', '/sandbox/pay', { outTradeNo }).catch(() => undefined);
+      if (paid?.status === 200) stats.paidAtBank += 1;
+      if (rng.chance(0.3)) {
+        const live = opts.liveUrls();
+        if (live.length === 0) return;
+        const client = createPaycenterClient({ baseUrl: rng.pick(live), apiKey: opts.apiKey, hub: opts.hub });
+        stats.waits += 1;
+        await client.waitForPayment(orderId, { timeoutMs: rng.int(200, 3_000) }).catch(() => undefined);
+      }
+    } else if (fate < 0.85) {
+      await sleep(rng.int(0, 3_000));
+      await api(rng, 'POST', `/v1/orders/${orderId}/close`);
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < opts.purchases) {
+      const n = next++;
+      await shopper(n);
+      stats.purchases += 1;
+      opts.onPurchaseDone();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.purchases) }, worker));
+  return stats;
+}
