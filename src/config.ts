@@ -62,6 +62,8 @@ export interface Config {
   workerConcurrency: number;
   /** How often the job runner looks for jobs that became due (new jobs wake it at once). */
   workerPollIntervalMs: number;
+  /** A job locked longer than this is taken from the (dead) process that holds it. */
+  jobLockTimeoutMs: number;
   delivery: DeliveryConfig;
 }
 
@@ -138,6 +140,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     databasePoolSize: int('PAYCENTER_DB_POOL_SIZE', pick('PAYCENTER_DB_POOL_SIZE'), 20, 2, 500),
     workerConcurrency: int('PAYCENTER_WORKER_CONCURRENCY', pick('PAYCENTER_WORKER_CONCURRENCY'), 10, 1, 200),
     workerPollIntervalMs: int('PAYCENTER_WORKER_POLL_INTERVAL_MS', pick('PAYCENTER_WORKER_POLL_INTERVAL_MS'), 1000, 10, 60_000),
+    jobLockTimeoutMs: int('PAYCENTER_JOB_LOCK_TIMEOUT_MS', pick('PAYCENTER_JOB_LOCK_TIMEOUT_MS'), 300_000, 10_000, 14_400_000),
     delivery: parseDelivery(pick),
   };
   if (!config.sandbox && !config.channels.wechatpay) {

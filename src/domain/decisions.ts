@@ -26,6 +26,8 @@ export interface DecisionContext {
   source: EvidenceSource;
   /** We closed (or are closing) this attempt at the channel: the merchant asked, or the order expired. */
   closing: boolean;
+  /** Another attempt of the order is still open (CREATING or PENDING). */
+  otherOpenAttempt: boolean;
 }
 
 export type Anomaly = 'amount_mismatch' | 'duplicate_payment' | 'late_payment';
@@ -53,12 +55,12 @@ export function decideOnTradeStatus(
     case 'paid':
       return decidePaid(order, attempt, status, ctx);
     case 'closed':
-      return decideClosed(order, attempt, `${ctx.source}: channel reports the trade closed`, ctx.closing);
+      return decideClosed(order, attempt, `${ctx.source}: channel reports the trade closed`, ctx);
     case 'not_found':
       // Early "not found" can mean "not created yet"; only once we have closed the trade may we
       // conclude it never existed (and now never can).
       return ctx.closing
-        ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, true)
+        ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, ctx)
         : NOTHING(`${ctx.source}: trade not found yet`);
     case 'not_paid':
       return NOTHING(`${ctx.source}: not paid`);
@@ -118,14 +120,16 @@ function decidePaid(
   }
 }
 
-function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, closing: boolean): Decision {
-  if (!isOpenAttempt(attempt.state)) return { reason, resolved: true };
-  const closeOrder = closing && (order.state === 'PAYING' || order.state === 'EXCEPTION' || order.state === 'CREATED');
-  return {
-    attempt: { to: 'CLOSED' },
-    order: closeOrder ? { to: 'CLOSED' } : undefined,
-    event: closeOrder ? 'order.closed' : undefined,
-    reason,
-    resolved: true,
-  };
+/**
+ * A trade closed at the channel can never be paid there (a payment reported later is a late
+ * payment), so with no other attempt open the order cannot be paid either: it is CLOSED, whoever
+ * closed the trade and whenever the answer arrives — also for an attempt closed earlier whose
+ * order was left open.
+ */
+function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
+  const orderOpen = order.state === 'PAYING' || order.state === 'EXCEPTION' || order.state === 'CREATED';
+  const closeOrder = orderOpen && !ctx.otherOpenAttempt && attempt.state !== 'SUCCEEDED';
+  const orderChange = closeOrder ? { order: { to: 'CLOSED' as const }, event: 'order.closed' as const } : {};
+  if (!isOpenAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
+  return { attempt: { to: 'CLOSED' }, ...orderChange, reason, resolved: true };
 }

@@ -4,6 +4,7 @@ import { claimFingerprint } from '../store/submission-guard.ts';
 export function createPostgresGuard(): SubmissionGuard {
   return {
     kind: 'postgres',
+    mode: () => 'postgres',
     claim: (tx, appId, fingerprint, orderId, windowMs) => claimFingerprint(tx, appId, fingerprint, orderId, windowMs),
     // The claim rolls back with the order's transaction: nothing to give back.
     release: async () => undefined,

@@ -1,18 +1,48 @@
+// Fingerprint claims in Redis (`SET NX PX`), on a connection that fails fast: a claim that Redis
+// does not answer promptly must go to PostgreSQL (src/guard/fallback.ts), not wait for Redis.
 import { Redis } from 'ioredis';
-import type { SubmissionGuard } from './index.ts';
 
 /** Deletes the key only while it still names our order (never someone else's newer claim). */
 const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 /** Bounded: the key can only vanish between SET and GET by expiring, which a retry settles. */
 const CLAIM_TRIES_MAX = 3;
+/**
+ * A Redis command not answered within this fails, and the claim goes to PostgreSQL. A healthy
+ * Redis answers in well under a millisecond; 300 ms tolerates a loaded one and keeps a
+ * submission that meets a hung Redis prompt.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 300;
+/** A lost connection is retried this often at most, so a restarted Redis is noticed within about a second. */
+const REDIS_RECONNECT_DELAY_MS_MAX = 1_000;
 
-export function createRedisGuard(url: string): SubmissionGuard {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+export interface RedisClaims {
+  /** Claims `fingerprint` for `orderId` for `windowMs`; returns the order id holding it. Throws when Redis does not answer. */
+  claim(appId: string, fingerprint: string, orderId: string, windowMs: number): Promise<string>;
+  /** Deletes the claim only while it still names `orderId`. */
+  release(appId: string, fingerprint: string, orderId: string): Promise<void>;
+  /** Resolves when Redis answers a PING now; throws otherwise. */
+  ping(): Promise<void>;
+  /** Resolves true once connected, false when not connected within `timeoutMs`. */
+  connected(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+export function connectRedisClaims(url: string): RedisClaims {
+  const redis = new Redis(url, {
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // While disconnected, commands fail at once instead of queueing for a reconnect, and a
+    // command cut off by a lost connection is never sent again later: a SET replayed after the
+    // claim went to PostgreSQL could name an order that was rolled back.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (attempts: number) => Math.min(attempts * 100, REDIS_RECONNECT_DELAY_MS_MAX),
+  });
+  // Connection errors surface as failed commands; the event itself must not crash the process.
   redis.on('error', () => undefined);
   const keyOf = (appId: string, fingerprint: string) => `paycenter:submission:${appId}:${fingerprint}`;
   return {
-    kind: 'redis',
-    async claim(_tx, appId, fingerprint, orderId, windowMs) {
+    async claim(appId, fingerprint, orderId, windowMs) {
       const key = keyOf(appId, fingerprint);
       for (let i = 0; i < CLAIM_TRIES_MAX; i++) {
         if ((await redis.set(key, orderId, 'PX', windowMs, 'NX')) === 'OK') return orderId;
@@ -24,7 +54,24 @@ export function createRedisGuard(url: string): SubmissionGuard {
     async release(appId, fingerprint, orderId) {
       await redis.eval(COMPARE_AND_DELETE, 1, keyOf(appId, fingerprint), orderId);
     },
-    async close() {
+    async ping() {
+      await redis.ping();
+    },
+    connected(timeoutMs) {
+      if (redis.status === 'ready') return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const onReady = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          redis.off('ready', onReady);
+          resolve(false);
+        }, timeoutMs);
+        redis.once('ready', onReady);
+      });
+    },
+    close() {
       redis.disconnect();
     },
   };

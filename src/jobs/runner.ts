@@ -10,6 +10,8 @@ import type { Pool } from '../store/db.ts';
 
 export const EXPIRE_ORDERS_TASK = 'expire_orders';
 export const PURGE_TASK = 'purge_expired_records';
+/** The dead-worker sweep runs at least this often. */
+const LOCK_SWEEP_INTERVAL_MAX_MS = 30_000;
 /** Rows deleted per purge statement; bounded so a backlog never holds a long lock. */
 const PURGE_BATCH_ROWS = 5_000;
 
@@ -18,9 +20,31 @@ export interface JobRunnerOptions {
   pool: Pool;
   concurrency: number;
   pollIntervalMs: number;
+  /** A job locked longer than this belongs to a dead process (every task is far shorter). */
+  lockTimeoutMs: number;
 }
 
-export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions): Promise<Runner> {
+export interface JobRunner {
+  stop(): Promise<void>;
+}
+
+/**
+ * graphile-worker leaves the jobs of a process that died (SIGKILL, OOM) locked for 4 hours; an
+ * active query locked that long would let an unpaid order sit past its expiry. Every process
+ * unlocks, now and then, the workers whose locks are older than any task can run.
+ */
+async function unlockDeadWorkers(pool: Pool, lockTimeoutMs: number): Promise<number> {
+  const { rows } = await pool.query<{ workers: string[] | null }>(
+    `SELECT array_agg(DISTINCT locked_by) AS workers FROM graphile_worker.jobs
+      WHERE locked_at < now() - $1 * interval '1 millisecond'`,
+    [lockTimeoutMs],
+  );
+  const workers = rows[0]?.workers ?? [];
+  if (workers.length > 0) await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workers]);
+  return workers.length;
+}
+
+export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions): Promise<JobRunner> {
   const taskList: Record<string, Task> = {
     [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
     [EXPIRE_ORDERS_TASK]: async () => {
@@ -36,7 +60,7 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
     log[method]({ ...scope, ...meta }, message);
   });
-  return run({
+  const runner: Runner = await run({
     pgPool: opts.pool,
     concurrency: opts.concurrency,
     pollInterval: opts.pollIntervalMs,
@@ -46,4 +70,17 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     // Every minute: expire CREATED orders (no channel attempt to watch) and purge old guard rows.
     crontab: `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n`,
   });
+  const sweep = setInterval(() => {
+    unlockDeadWorkers(opts.pool, opts.lockTimeoutMs).then(
+      (n) => n > 0 && log.warn({ workers: n }, 'unlocked the jobs of workers that died holding them'),
+      (err: unknown) => log.warn({ err }, 'could not look for jobs of dead workers'),
+    );
+  }, Math.min(opts.lockTimeoutMs / 4, LOCK_SWEEP_INTERVAL_MAX_MS));
+  sweep.unref();
+  return {
+    async stop() {
+      clearInterval(sweep);
+      await runner.stop();
+    },
+  };
 }

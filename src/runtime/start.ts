@@ -1,14 +1,13 @@
 // Starts a whole Paycenter process from a resolved Config: database (embedded when no
 // DATABASE_URL), migrations, default app, sandbox, channels, HTTP API and job runner.
 import type { FastifyInstance } from 'fastify';
-import type { Runner } from 'graphile-worker';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createPool, type Pool } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { startEmbeddedPostgres } from '../store/embedded.ts';
 import { createPostgresGuard } from '../guard/postgres.ts';
-import { createRedisGuard } from '../guard/redis.ts';
+import { createRedisWithFallbackGuard } from '../guard/fallback.ts';
 import type { Channel } from '../channels/types.ts';
 import { createWechatpayChannel } from '../channels/wechatpay/index.ts';
 import { createSandbox, migrateSandbox, type Sandbox } from '../sandbox/index.ts';
@@ -68,7 +67,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     const brokers: BrokerTarget[] = [...(delivery.amqp ? ['amqp' as const] : []), ...(delivery.nats ? ['nats' as const] : [])];
     let dispatcher: Dispatcher | undefined;
 
-    const guard = config.redisUrl ? createRedisGuard(config.redisUrl) : createPostgresGuard();
+    const guard = config.redisUrl ? await createRedisWithFallbackGuard(config.redisUrl, databaseUrl, log) : createPostgresGuard();
     stack.push(() => guard.close());
     const channels = new Map<string, Channel>();
     const ctx: ServiceContext = {
@@ -115,10 +114,11 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     if (role !== 'api') {
       const workerPool = createPool(databaseUrl, config.workerConcurrency + 2, 'paycenter-worker');
       stack.push(() => workerPool.end());
-      const runner: Runner = await startJobRunner(ctx, {
+      const runner = await startJobRunner(ctx, {
         pool: workerPool,
         concurrency: config.workerConcurrency,
         pollIntervalMs: config.workerPollIntervalMs,
+        lockTimeoutMs: config.jobLockTimeoutMs,
       });
       stack.push(() => runner.stop());
 

@@ -12,7 +12,7 @@ import {
   type OrderStatePatch,
 } from '../store/orders.ts';
 import { insertEvent } from '../store/events.ts';
-import { checkTransition, type AttemptState, type OrderState } from '../domain/states.ts';
+import { checkTransition, isOpenAttempt, type AttemptState, type OrderState } from '../domain/states.ts';
 import { assert } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { EventType } from '../domain/events.ts';
@@ -112,7 +112,7 @@ export async function settleAttempt(
   ctx: ServiceContext,
   attemptId: string,
   status: TradeStatus,
-  decisionContext: DecisionContext,
+  evidence: Omit<DecisionContext, 'otherOpenAttempt'>,
   before?: (tx: Tx) => Promise<void>,
 ): Promise<Settlement> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
@@ -121,7 +121,8 @@ export async function settleAttempt(
     const attempts = await listAttempts(tx, order.id);
     const attempt = attempts.find((a) => a.id === attemptId)!;
     if (before) await before(tx);
-    const decision = decideOnTradeStatus(order, attempt, status, decisionContext);
+    const otherOpenAttempt = attempts.some((a) => a.id !== attemptId && isOpenAttempt(a.state));
+    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt });
     const updated = await applyDecision(ctx, tx, order, attempt, attempts, decision);
     return { decision, order: updated, attempt };
   });

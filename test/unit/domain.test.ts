@@ -43,7 +43,8 @@ describe('decideOnTradeStatus', () => {
   });
   const attempt = (state: AttemptFacts['state'], id = 'pay_1'): AttemptFacts => ({ id, state, amountMinor: 100, currency: 'CNY' });
   const paid = (amountMinor = 100): TradeStatus => ({ kind: 'paid', channelTradeNo: 't1', amountMinor, currency: 'CNY', paidAt: new Date(0) });
-  const q = { source: 'query' as const, closing: false };
+  const q = { source: 'query' as const, closing: false, otherOpenAttempt: false };
+  const closing = { source: 'close' as const, closing: true, otherOpenAttempt: false };
 
   it('pays a PAYING order and emits order.paid', () => {
     const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), paid(), q);
@@ -75,19 +76,35 @@ describe('decideOnTradeStatus', () => {
     expect(late.order).toBeUndefined();
   });
 
-  it('closes the order only when we are closing it', () => {
+  it('closes the order with its last open attempt, whoever closed the trade', () => {
     const closed: TradeStatus = { kind: 'closed' };
-    const byChannel = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), closed, q);
-    expect(byChannel.attempt?.to).toBe('CLOSED');
-    expect(byChannel.order).toBeUndefined();
-    const byUs = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), closed, { source: 'close', closing: true });
-    expect(byUs).toMatchObject({ attempt: { to: 'CLOSED' }, order: { to: 'CLOSED' }, event: 'order.closed' });
+    for (const ctx of [q, closing]) {
+      expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), closed, ctx)).toMatchObject({
+        attempt: { to: 'CLOSED' },
+        order: { to: 'CLOSED' },
+        event: 'order.closed',
+      });
+    }
+    expect(decideOnTradeStatus(order('EXCEPTION'), attempt('PENDING'), closed, q).order?.to).toBe('CLOSED');
+  });
+
+  it('keeps the order open while another attempt is open', () => {
+    const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...q, otherOpenAttempt: true });
+    expect(d.attempt?.to).toBe('CLOSED');
+    expect(d.order).toBeUndefined();
+  });
+
+  it('closes an order left open after its attempt was closed', () => {
+    const d = decideOnTradeStatus(order('EXCEPTION'), attempt('CLOSED'), { kind: 'closed' }, q);
+    expect(d).toMatchObject({ order: { to: 'CLOSED' }, event: 'order.closed', resolved: true });
+    expect(d.attempt).toBeUndefined();
+    expect(decideOnTradeStatus(order('PAID', 'pay_1'), attempt('SUCCEEDED'), { kind: 'closed' }, q).order).toBeUndefined();
   });
 
   it('treats "not found" as "not created yet" unless we have closed the trade', () => {
     const notFound: TradeStatus = { kind: 'not_found' };
     expect(decideOnTradeStatus(order('PAYING'), attempt('CREATING'), notFound, q)).toMatchObject({ resolved: false });
-    expect(decideOnTradeStatus(order('PAYING'), attempt('CREATING'), notFound, { source: 'close', closing: true }).order?.to).toBe('CLOSED');
+    expect(decideOnTradeStatus(order('PAYING'), attempt('CREATING'), notFound, closing).order?.to).toBe('CLOSED');
   });
 
   it('infers nothing from unknown or not-paid answers (G6)', () => {
