@@ -46,7 +46,9 @@ async function checkOneOrderPerPurchase(db: Queryable, appId: string): Promise<I
 /**
  * G4: every event of the app is in the receiver's inbox and has exactly one effects row; an inbox or
  * effects row for an event Paycenter never wrote is wrong too. The two sides live in different
- * databases, so each side's ids are read once and compared here.
+ * databases, so each side's ids are read once and compared here. An order's outcome is announced
+ * once: at most one order.paid and one order.closed per order (a second one, under a new event id,
+ * would make the business ship twice however well it dedupes ids).
  */
 async function checkEffectsExactlyOnce(dbs: InvariantDatabases, appId: string): Promise<InvariantResult> {
   const events = await dbs.paycenter.query<{ id: string; order_id: string; type: string }>(
@@ -61,8 +63,14 @@ async function checkEffectsExactlyOnce(dbs: InvariantDatabases, appId: string): 
   const effectCounts = new Map(effects.rows.map((r) => [r.event_id, r.n]));
   const known = new Set<string>();
   const violations = new ViolationList();
+  const outcomes = new Map<string, number>();
   for (const e of events.rows) {
     known.add(e.id);
+    if (e.type === 'order.paid' || e.type === 'order.closed') {
+      const key = `${e.order_id} ${e.type}`;
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      if (outcomes.get(key) === 2) violations.add(e.order_id, `${e.type} was announced more than once`);
+    }
     const what = `${e.type} of order ${e.order_id}`;
     if (!inboxIds.has(e.id)) violations.add(e.id, `${what} is not in the receiver's inbox`);
     const applied = effectCounts.get(e.id) ?? 0;
