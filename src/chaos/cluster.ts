@@ -117,10 +117,18 @@ function paycenterInstance(index: number, url: string, env: Record<string, strin
       child = undefined;
     },
     async start() {
-      if (child) return;
+      if (up) return;
+      await child?.kill();
       const started = spawnPaycenter(`paycenter-${index}`, ['serve'], env);
       child = started;
-      await waitReady(started, `${url}/readyz`);
+      try {
+        await waitReady(started, `${url}/readyz`);
+      } catch (err) {
+        // Leave nothing half-started: the next start begins afresh.
+        await started.kill();
+        child = undefined;
+        throw err;
+      }
       up = true;
     },
   };

@@ -107,7 +107,7 @@ export function startFaults(
       counts.kills += 1;
       await victim.kill();
       await new Promise((r) => setTimeout(r, rng.int(DOWN_FOR_MS.min, DOWN_FOR_MS.max)));
-      await victim.start();
+      await startPatiently(victim);
     });
   }
   if (kinds.has('redis') && cluster.redis) {
@@ -140,7 +140,21 @@ export function startFaults(
       receiver.setFaults(undefined);
       await sandboxFaults({});
       await cluster.redis?.start();
-      for (const instance of cluster.instances) await instance.start();
+      for (const instance of cluster.instances) await startPatiently(instance);
     },
   };
+}
+
+const START_TRIES = 5;
+
+/** A restart may fail while the database is still busy with the crash; it is tried again. */
+async function startPatiently(instance: { start(): Promise<void> }): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await instance.start();
+    } catch (err) {
+      if (i === START_TRIES) throw err;
+      await new Promise((r) => setTimeout(r, 1_000 * i));
+    }
+  }
 }

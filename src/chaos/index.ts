@@ -21,6 +21,8 @@ import { checkInvariants, formatInvariantTable } from './invariants.ts';
 import type { InvariantResult, WorkloadLog } from './types.ts';
 import { progressLine } from './progress.ts';
 
+const QUIET_REPORT_EVERY_MS = 10_000;
+
 export interface ChaosOptions {
   orders: number;
   instances: number;
@@ -124,7 +126,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       admin: pool,
       database: db.name,
       rng: rng.fork('faults'),
-      onError: (err) => faultErrors.push(String(err)),
+      onError: (err) => {
+        faultErrors.push(String(err));
+        say(`chaos: a fault step failed: ${String(err).slice(0, 2_000)}`);
+      },
     });
     const workloadLog: WorkloadLog = { forged: [] };
     let done = 0;
@@ -151,8 +156,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     progress.stop();
     say('chaos: workload done; healing every fault and waiting for the system to go quiet');
     await faults.heal();
-    for (const e of faultErrors.slice(0, 5)) say(`chaos: a fault step failed: ${e}`);
-    const inFlight = await waitForQuiet(pool, opts.quietTimeoutMs, () => undefined);
+    let lastSaid = 0;
+    const inFlight = await waitForQuiet(pool, opts.quietTimeoutMs, (f) => {
+      if (Date.now() - lastSaid < QUIET_REPORT_EVERY_MS) return;
+      lastSaid = Date.now();
+      say(`chaos: still in flight: ${f.openOrders} orders, ${f.openAttempts} attempts, ${f.pendingDeliveries} deliveries, ${f.pendingNotifications} notifications`);
+    });
     const quiet = Object.values(inFlight).every((n) => n === 0);
     const invariants = await checkInvariants({ paycenter: pool, business: businessPool }, workloadLog, { appId: app.id });
     const ok = quiet && invariants.every((r) => r.violations.length === 0);
