@@ -84,7 +84,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
         },
       },
       log,
-      metrics: createMetrics(pool, config.queryScheduleMs?.[0]),
+      metrics: createMetrics(pool, guard, config.queryScheduleMs?.[0]),
       now: () => new Date(),
       outbox: { brokers, wake: () => dispatcher?.wake() },
     };

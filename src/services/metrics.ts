@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Pool } from '../store/db.ts';
 import { countOrdersByState, countOverduePaying } from '../store/metrics.ts';
 import { outboxStats } from '../store/deliveries.ts';
+import type { SubmissionGuard } from '../guard/index.ts';
 import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
 import { ORDER_STATES } from '../domain/states.ts';
 
@@ -35,7 +36,9 @@ function sharedPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
+const GUARD_MODES = ['redis', 'postgres', 'redis+postgres'] as const;
+
+export function createMetrics(pool: Pool, guard: Pick<SubmissionGuard, 'mode'>, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
   const countsByState = sharedPerScrape(() => countOrdersByState(pool));
   const outbox = sharedPerScrape(() => outboxStats(pool));
   const registry = new Registry();
@@ -64,6 +67,16 @@ export function createMetrics(pool: Pool, firstQueryDelayMs = FIRST_QUERY_DELAY_
     registers: [registry],
     async collect() {
       this.set(await countOverduePaying(pool, firstQueryDelayMs));
+    },
+  });
+  new Gauge({
+    name: 'paycenter_submission_guard_mode',
+    help: 'The duplicate guard in use: redis, postgres (Redis does not answer), redis+postgres (outage claims may be live).',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      const current = guard.mode();
+      for (const mode of GUARD_MODES) this.set({ mode }, mode === current ? 1 : 0);
     },
   });
   new Gauge({
