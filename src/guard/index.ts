@@ -8,7 +8,8 @@ import type { Tx } from '../store/db.ts';
  * not configured); `redis+postgres` (Redis answers again, and claims are also made in PostgreSQL
  * until the claims made there during the outage have expired).
  */
-export type GuardMode = 'redis' | 'postgres' | 'redis+postgres';
+export const GUARD_MODES = ['redis', 'postgres', 'redis+postgres'] as const;
+export type GuardMode = (typeof GUARD_MODES)[number];
 
 export interface SubmissionGuard {
   /** The configured store: `redis` when REDIS_URL is set (with PostgreSQL as its fallback), else `postgres`. */

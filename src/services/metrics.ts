@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Pool } from '../store/db.ts';
 import { countOrdersByState, countOverduePaying } from '../store/metrics.ts';
 import { outboxStats } from '../store/deliveries.ts';
-import type { SubmissionGuard } from '../guard/index.ts';
+import { GUARD_MODES, type SubmissionGuard } from '../guard/index.ts';
 import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
 import { ORDER_STATES } from '../domain/states.ts';
 
@@ -35,8 +35,6 @@ function sharedPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
     return last.value;
   };
 }
-
-const GUARD_MODES = ['redis', 'postgres', 'redis+postgres'] as const;
 
 export function createMetrics(pool: Pool, guard: Pick<SubmissionGuard, 'mode'>, firstQueryDelayMs = FIRST_QUERY_DELAY_MS): Metrics {
   const countsByState = sharedPerScrape(() => countOrdersByState(pool));
