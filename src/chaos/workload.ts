@@ -75,7 +75,8 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       if (live.length > 0) {
         try {
           const answer = await request(rng.pick(live), method, path, body, { authorization: `Bearer ${opts.apiKey}`, ...headers });
-          const retry = answer.status >= 500 || answer.body?.error?.code === 'idempotency_key_in_flight';
+          const code = answer.body?.error?.code;
+          const retry = answer.status >= 500 || code === 'idempotency_key_in_flight' || code === 'submission_in_flight';
           if (!retry) return answer;
         } catch {
           stats.requestErrors += 1;
