@@ -23,8 +23,11 @@ describe.skipIf(!up)('a claim left by a request that died', () => {
 
   it('answers submission_in_flight, never duplicate_submission naming an order that does not exist', async () => {
     const body = orderBody();
-    const { merchantOrderNo: _ignored, ...content } = body;
-    const fingerprint = orderFingerprint(pc.running.appId, content as Parameters<typeof orderFingerprint>[1]);
+    const fingerprint = orderFingerprint(pc.running.appId, {
+      amount: body.amount as number,
+      currency: body.currency as string,
+      subject: body.subject as string,
+    });
     await redis.set(`paycenter:submission:${pc.running.appId}:${fingerprint}`, 'ord_never_committed', 'PX', 60_000);
     const res = await pc.api('POST', '/v1/orders', body);
     expect(res.status).toBe(409);
