@@ -203,10 +203,23 @@ describe('documentation', () => {
   it('serves the OpenAPI document and the reference page', async () => {
     const spec = await pc.api('GET', '/openapi.json');
     expect(spec.status).toBe(200);
-    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/v1/orders/{id}/pay', '/v1/orders/{id}/timeline']));
+    expect(Object.keys(spec.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/orders',
+        '/v1/orders/{id}/pay',
+        '/v1/orders/{id}/timeline',
+        '/v1/events',
+        '/v1/events/{id}',
+        '/v1/events/{id}/redeliver',
+        '/v1/webhook-endpoints',
+        '/v1/webhook-endpoints/{id}',
+      ]),
+    );
+    expect(spec.body.components.schemas.Event.properties.sequence.description).toMatch(/Grows with every event of the same order/);
     const docs = await pc.api('GET', '/docs');
     expect(docs.status).toBe(200);
     expect(docs.body).toContain('duplicate_submission');
     expect(docs.body).toContain('/v1/orders/{id}/close');
+    expect(docs.body).toContain('/v1/webhook-endpoints');
   });
 });
