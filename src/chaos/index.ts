@@ -197,7 +197,7 @@ export function formatChaosReport(r: ChaosReport): string {
     `  faults: ${r.faults.join(', ') || 'none'} — ${f.profiles} bank fault mixes, ${f.kills} SIGKILLs, ${f.redisStops} Redis stops, ` +
       `${f.terminatedConnections} connections terminated`,
     `  workload: ${w.paidAtBank} paid at the bank, ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
-      `${w.withoutOrder} purchases left without an order (every request failed), ${w.requestErrors} requests failed and retried`,
+      `${w.withoutOrder} purchases left without an order${withoutOrderWhy(w)}, ${w.requestErrors} requests failed and retried`,
     r.quiet
       ? '  quiet: nothing left in flight when checked'
       : `  NOT QUIET when checked: ${JSON.stringify(r.inFlight)}`,
@@ -207,6 +207,11 @@ export function formatChaosReport(r: ChaosReport): string {
     r.ok ? 'OK: no violation.' : 'VIOLATED: see above.',
   ];
   return lines.join('\n');
+}
+
+function withoutOrderWhy(w: WorkloadStats): string {
+  const reasons = Object.entries(w.withoutOrderBecause).map(([why, n]) => `${n} ${why}`);
+  return reasons.length === 0 ? '' : ` (every try failed; last answers: ${reasons.join(', ')})`;
 }
 
 export const CHAOS_FAULT_KINDS = Object.keys(FAULT_KINDS) as FaultKind[];

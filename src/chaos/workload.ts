@@ -27,6 +27,8 @@ export interface WorkloadOptions {
 export interface WorkloadStats {
   purchases: number;
   withoutOrder: number;
+  /** Why those purchases got no order: the last answer of their copies (error code, HTTP status or network). */
+  withoutOrderBecause: Record<string, number>;
   paidAtBank: number;
   forged: number;
   waits: number;
@@ -46,7 +48,15 @@ const EXPIRES_IN_SECONDS = { min: 5, max: 20 };
 const FORGE_KINDS = ['bad_signature', 'wrong_amount', 'stale_timestamp'] as const;
 
 export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Promise<WorkloadStats> {
-  const stats: WorkloadStats = { purchases: 0, withoutOrder: 0, paidAtBank: 0, forged: 0, waits: 0, requestErrors: 0 };
+  const stats: WorkloadStats = {
+    purchases: 0,
+    withoutOrder: 0,
+    withoutOrderBecause: {},
+    paidAtBank: 0,
+    forged: 0,
+    waits: 0,
+    requestErrors: 0,
+  };
   // A key the bank does not have, made once: key generation is too slow to do per forgery.
   const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,27 +79,45 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
   };
 
   /** Calls a live instance; a dead one, a 5xx or an in-flight key is retried on another, as a client would. */
-  const api = async (rng: Rng, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer | undefined> => {
+  const api = async (
+    rng: Rng,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    onGiveUp: (lastFailure: string) => void = () => undefined,
+  ): Promise<Answer | undefined> => {
+    let lastFailure = 'no instance up';
     for (let i = 0; i < RETRIES_MAX; i++) {
       const live = opts.liveUrls();
       if (live.length > 0) {
         try {
           const answer = await request(rng.pick(live), method, path, body, { authorization: `Bearer ${opts.apiKey}`, ...headers });
           const code = answer.body?.error?.code;
-          const retry = answer.status >= 500 || code === 'idempotency_key_in_flight' || code === 'submission_in_flight';
+          const retry = answer.status >= 500 || code === 'idempotency_key_in_flight';
           if (!retry) return answer;
+          lastFailure = code ?? `HTTP ${answer.status}`;
         } catch {
           stats.requestErrors += 1;
+          lastFailure = 'network';
         }
       }
       await sleep(RETRY_PAUSE_MS * (i + 1));
     }
+    onGiveUp(lastFailure);
     return undefined;
   };
 
-  const submitCopy = async (rng: Rng, purchase: string, content: Record<string, unknown>, copy: number, keyed: boolean) => {
+  const submitCopy = async (
+    rng: Rng,
+    purchase: string,
+    content: Record<string, unknown>,
+    copy: number,
+    keyed: boolean,
+    onGiveUp: (lastFailure: string) => void,
+  ) => {
     const body = { ...content, merchantOrderNo: keyed ? `m-${purchase}` : `m-${purchase}-${copy}` };
-    const answer = await api(rng, 'POST', '/v1/orders', body, keyed ? { 'idempotency-key': `k-${purchase}` } : {});
+    const answer = await api(rng, 'POST', '/v1/orders', body, keyed ? { 'idempotency-key': `k-${purchase}` } : {}, onGiveUp);
     if (!answer) return undefined;
     if (answer.status === 201) return answer.body.id as string;
     return answer.body?.error?.orderId as string | undefined;
@@ -137,10 +165,15 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       expiresInSeconds,
     };
     const keyed = rng.chance(0.5);
-    const copies = await Promise.all(Array.from({ length: rng.int(1, 3) }, (_, copy) => submitCopy(rng, purchase, content, copy, keyed)));
+    let lastFailure = 'refused';
+    const giveUp = (why: string) => (lastFailure = why);
+    const copies = await Promise.all(
+      Array.from({ length: rng.int(1, 3) }, (_, copy) => submitCopy(rng, purchase, content, copy, keyed, giveUp)),
+    );
     const orderId = copies.find((id) => id !== undefined);
     if (!orderId) {
       stats.withoutOrder += 1;
+      stats.withoutOrderBecause[lastFailure] = (stats.withoutOrderBecause[lastFailure] ?? 0) + 1;
       return;
     }
     const fate = rng.next();

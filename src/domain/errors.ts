@@ -9,7 +9,6 @@ export const ERROR_STATUS = {
   idempotency_key_in_flight: 409,
   idempotency_key_reused: 422,
   duplicate_submission: 409,
-  submission_in_flight: 409,
   merchant_order_no_exists: 409,
   order_paid: 409,
   order_closed: 409,

@@ -1,18 +1,14 @@
 // The duplicate-submission guard (G2, second layer): one claim per order-content fingerprint
-// within the duplicate window. Redis `SET NX PX` when configured — falling back to the Postgres
-// table while Redis does not answer (src/guard/fallback.ts) — the Postgres table otherwise.
+// within the duplicate window: a row in a PostgreSQL table, written in the order's transaction,
+// with Redis `SET NX PX` in front of it when configured (src/guard/redis-first.ts).
 import type { Tx } from '../store/db.ts';
 
-/**
- * Where new claims go now: `redis`; `postgres` (Redis is configured but does not answer, or is
- * not configured); `redis+postgres` (Redis answers again, and claims are also made in PostgreSQL
- * until the claims made there during the outage have expired).
- */
-export const GUARD_MODES = ['redis', 'postgres', 'redis+postgres'] as const;
+/** Who answers first now: `redis`, or `postgres` (Redis not configured, or it does not answer). */
+export const GUARD_MODES = ['redis', 'postgres'] as const;
 export type GuardMode = (typeof GUARD_MODES)[number];
 
 export interface SubmissionGuard {
-  /** The configured store: `redis` when REDIS_URL is set (with PostgreSQL as its fallback), else `postgres`. */
+  /** `redis` when REDIS_URL is set (Redis in front of PostgreSQL), else `postgres`. */
   readonly kind: 'redis' | 'postgres';
   /** The store claims go to at this moment (for a metric or a health page); see GuardMode. */
   mode(): GuardMode;

@@ -1,5 +1,5 @@
-// Fingerprint claims in Redis (`SET NX PX`), on a connection that fails fast: a claim that Redis
-// does not answer promptly must go to PostgreSQL (src/guard/fallback.ts), not wait for Redis.
+// Fingerprint claims in Redis (`SET NX PX`), on a connection that fails fast: a submission must
+// not wait for a Redis that does not answer (src/guard/redis-first.ts claims in PostgreSQL anyway).
 import { Redis } from 'ioredis';
 
 /** Deletes the key only while it still names our order (never someone else's newer claim). */
@@ -7,7 +7,7 @@ const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return
 /** Bounded: the key can only vanish between SET and GET by expiring, which a retry settles. */
 const CLAIM_TRIES_MAX = 3;
 /**
- * A Redis command not answered within this fails, and the claim goes to PostgreSQL. A healthy
+ * A Redis command not answered within this fails, and PostgreSQL alone decides. A healthy
  * Redis answers in well under a millisecond; 300 ms tolerates a loaded one and keeps a
  * submission that meets a hung Redis prompt.
  */
@@ -20,10 +20,6 @@ export interface RedisClaims {
   claim(appId: string, fingerprint: string, orderId: string, windowMs: number): Promise<string>;
   /** Deletes the claim only while it still names `orderId`. */
   release(appId: string, fingerprint: string, orderId: string): Promise<void>;
-  /** Resolves when Redis answers a PING now; throws otherwise. */
-  ping(): Promise<void>;
-  /** Resolves true once connected, false when not connected within `timeoutMs`. */
-  connected(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -53,23 +49,6 @@ export function connectRedisClaims(url: string): RedisClaims {
     },
     async release(appId, fingerprint, orderId) {
       await redis.eval(COMPARE_AND_DELETE, 1, keyOf(appId, fingerprint), orderId);
-    },
-    async ping() {
-      await redis.ping();
-    },
-    connected(timeoutMs) {
-      if (redis.status === 'ready') return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const onReady = (): void => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          redis.off('ready', onReady);
-          resolve(false);
-        }, timeoutMs);
-        redis.once('ready', onReady);
-      });
     },
     close() {
       redis.disconnect();

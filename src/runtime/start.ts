@@ -7,7 +7,7 @@ import { createPool, type Pool } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { startEmbeddedPostgres } from '../store/embedded.ts';
 import { createPostgresGuard } from '../guard/postgres.ts';
-import { createRedisWithFallbackGuard } from '../guard/fallback.ts';
+import { createRedisFirstGuard } from '../guard/redis-first.ts';
 import type { Channel } from '../channels/types.ts';
 import { createWechatpayChannel } from '../channels/wechatpay/index.ts';
 import { createSandbox, migrateSandbox, type Sandbox } from '../sandbox/index.ts';
@@ -67,7 +67,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     const brokers: BrokerTarget[] = [...(delivery.amqp ? ['amqp' as const] : []), ...(delivery.nats ? ['nats' as const] : [])];
     let dispatcher: Dispatcher | undefined;
 
-    const guard = config.redisUrl ? await createRedisWithFallbackGuard(config.redisUrl, databaseUrl, log) : createPostgresGuard();
+    const guard = config.redisUrl ? createRedisFirstGuard(config.redisUrl, log) : createPostgresGuard();
     stack.push(() => guard.close());
     const channels = new Map<string, Channel>();
     const ctx: ServiceContext = {

@@ -69,7 +69,7 @@ export function createMetrics(pool: Pool, guard: Pick<SubmissionGuard, 'mode'>, 
   });
   new Gauge({
     name: 'paycenter_submission_guard_mode',
-    help: 'The duplicate guard in use: redis, postgres (Redis does not answer), redis+postgres (outage claims may be live).',
+    help: 'Who answers duplicate claims first: redis, or postgres (Redis not configured or not answering).',
     labelNames: ['mode'],
     registers: [registry],
     collect() {

@@ -37,9 +37,17 @@ export async function submitOrder(ctx: ServiceContext, appId: string, input: Sub
   const id = newId('ord');
   const ttlMs = input.expiresInSeconds !== undefined ? input.expiresInSeconds * 1000 : ctx.settings.orderTtlMs;
   try {
-    const created = await withTransaction(ctx.pool, async (tx): Promise<{ order: OrderRow } | { holder: string }> => {
+    const order = await withTransaction(ctx.pool, async (tx) => {
+      // The guard names only a committed order (see src/guard): a claim whose order never
+      // committed does not block this submission.
       const holder = await ctx.guard.claim(tx, appId, fingerprint, id, ctx.settings.duplicateWindowMs);
-      if (holder !== id) return { holder };
+      if (holder !== id) {
+        throw new PaycenterError(
+          'duplicate_submission',
+          'An order with the same content was submitted moments ago; use that order (orderId) instead of creating another.',
+          { orderId: holder },
+        );
+      }
       const inserted = await insertOrder(tx, {
         id,
         appId,
@@ -60,44 +68,13 @@ export async function submitOrder(ctx: ServiceContext, appId: string, input: Sub
           { orderId: existing?.id },
         );
       }
-      return { order: inserted };
+      return inserted;
     });
-    if ('order' in created) return orderView(created.order, []);
-    throw await duplicateOf(ctx, appId, created.holder);
+    return orderView(order, []);
   } catch (err) {
     await ctx.guard.release(appId, fingerprint, id).catch((e: unknown) => ctx.log.warn({ err: e }, 'guard release failed'));
     throw err;
   }
-}
-
-/** How long a refused duplicate waits for the first submission's order to commit. */
-const HOLDER_COMMIT_WAIT_MS = 1_000;
-const HOLDER_POLL_MS = 50;
-
-/**
- * The answer to a submission whose content is claimed by `holder`: duplicate_submission naming
- * that order once it is committed. A claim whose order never appears (its request is still
- * running, or died between the claim and the commit and left the claim to expire) is never named
- * as an order the client could look up: it is submission_in_flight instead.
- */
-async function duplicateOf(ctx: ServiceContext, appId: string, holder: string): Promise<PaycenterError> {
-  const until = Date.now() + HOLDER_COMMIT_WAIT_MS;
-  for (;;) {
-    if (await findOrder(ctx.pool, appId, holder)) {
-      return new PaycenterError(
-        'duplicate_submission',
-        'An order with the same content was submitted moments ago; use that order (orderId) instead of creating another.',
-        { orderId: holder },
-      );
-    }
-    if (Date.now() >= until) break;
-    await new Promise((r) => setTimeout(r, HOLDER_POLL_MS));
-  }
-  return new PaycenterError(
-    'submission_in_flight',
-    `An order with the same content is being submitted by another request, or one that failed still holds its place ` +
-      `for up to ${Math.ceil(ctx.settings.duplicateWindowMs / 1000)} s. Retry in a moment; with the same Idempotency-Key a retry is always safe.`,
-  );
 }
 
 export async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {

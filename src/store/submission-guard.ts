@@ -45,35 +45,3 @@ export async function deleteExpiredFingerprints(q: Queryable, limit: number): Pr
   );
   return rowCount ?? 0;
 }
-
-/**
- * Milliseconds until the fallback marker expires, on PostgreSQL's clock: positive while claims
- * made in submission_guard during a Redis outage may still be live; zero or less when expired or
- * never written.
- */
-export async function readGuardFallbackMarker(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ remainingMs: number }>({
-    name: 'read_guard_fallback_marker',
-    text: `SELECT coalesce(extract(epoch FROM max(pg_claims_until) - clock_timestamp()) * 1000, 0)::float8 AS "remainingMs"
-     FROM submission_guard_fallback`,
-    values: [],
-  });
-  return rows[0]!.remainingMs;
-}
-
-/**
- * Moves the fallback marker to at least `forMs` from now (never earlier: greatest of both, so
- * concurrent writers cannot shorten each other's) and returns the milliseconds until it expires.
- * Run it on its own, not in an order's transaction, so it is visible before that order commits.
- */
-export async function extendGuardFallbackMarker(q: Queryable, forMs: number): Promise<number> {
-  const { rows } = await q.query<{ remainingMs: number }>({
-    name: 'extend_guard_fallback_marker',
-    text: `INSERT INTO submission_guard_fallback AS m (singleton, pg_claims_until)
-       VALUES (true, clock_timestamp() + $1 * interval '1 millisecond')
-     ON CONFLICT (singleton) DO UPDATE SET pg_claims_until = greatest(m.pg_claims_until, EXCLUDED.pg_claims_until)
-     RETURNING (extract(epoch FROM m.pg_claims_until - clock_timestamp()) * 1000)::float8 AS "remainingMs"`,
-    values: [forMs],
-  });
-  return rows[0]!.remainingMs;
-}
