@@ -140,14 +140,18 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       ...(kind === 'bad_signature' ? { wrongSigningKey: strangerKey } : {}),
       ...(kind === 'stale_timestamp' ? { timestampSeconds: Math.floor(Date.now() / 1000) - 3_600 } : {}),
     });
-    const live = opts.liveUrls();
-    if (live.length === 0) return;
-    try {
-      await request(rng.pick(live), 'POST', '/notify/wechatpay', forged.body, forged.headers);
-      log.forged.push({ outTradeNo, kind, notificationId });
-      stats.forged += 1;
-    } catch {
-      // The instance died under it: the notification may or may not have been stored; not counted.
+    // A forger, like the bank, sends again until Paycenter answers: a 5xx (a connection cut under
+    // it) means it was not taken in, and only what Paycenter took in is checked.
+    for (let i = 0; i < RETRIES_MAX; i++) {
+      const live = opts.liveUrls();
+      if (live.length === 0) return;
+      const answer = await request(rng.pick(live), 'POST', '/notify/wechatpay', forged.body, forged.headers).catch(() => undefined);
+      if (answer && answer.status < 500) {
+        log.forged.push({ outTradeNo, kind, notificationId });
+        stats.forged += 1;
+        return;
+      }
+      await sleep(RETRY_PAUSE_MS * (i + 1));
     }
   };
 
