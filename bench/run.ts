@@ -497,26 +497,8 @@ function printReport(r: Report): void {
     concurrency: r.concurrency,
     database: r.database,
     sandbox: r.sandbox,
-    submissions: {
-      perSecond: round(r.submit.http.perSecond),
-      p50Ms: round(r.submit.http.p50Ms, 2),
-      p99Ms: round(r.submit.http.p99Ms, 2),
-      errors: r.submit.http.errors,
-      floorPerSecond: round(r.submit.floor.perSecond),
-      floorRatio: round(submitRatio, 2),
-      cpuMsUnderTest: round(cpuUnderTest(r.submit.http), 2),
-      floorCpuMs: round(cpuUnderTest(r.submit.floor), 2),
-    },
-    flows: {
-      perSecond: round(r.flow.http.perSecond),
-      p50Ms: round(r.flow.http.p50Ms, 2),
-      p99Ms: round(r.flow.http.p99Ms, 2),
-      errors: r.flow.http.errors,
-      floorPerSecond: round(r.flow.floor.perSecond),
-      floorRatio: round(flowRatio, 2),
-      cpuMsUnderTest: round(cpuUnderTest(r.flow.http), 2),
-      floorCpuMs: round(cpuUnderTest(r.flow.floor), 2),
-    },
+    submissions: phaseSummary(r.submit),
+    flows: phaseSummary(r.flow),
     delivery: {
       liveEvents: r.delivery.live.n,
       livePerSecond: round(r.delivery.live.perSecond),
@@ -531,6 +513,20 @@ function printReport(r: Report): void {
   };
   out.push(JSON.stringify(summary));
   console.log(out.join('\n'));
+}
+
+/** One HTTP phase beside its floor, for the JSON summary line. */
+function phaseSummary({ http, floor }: { http: Phase; floor: Phase }) {
+  return {
+    perSecond: round(http.perSecond),
+    p50Ms: round(http.p50Ms, 2),
+    p99Ms: round(http.p99Ms, 2),
+    errors: http.errors,
+    floorPerSecond: round(floor.perSecond),
+    floorRatio: round(http.perSecond / floor.perSecond, 2),
+    cpuMsUnderTest: round(cpuUnderTest(http), 2),
+    floorCpuMs: round(cpuUnderTest(floor), 2),
+  };
 }
 
 function round(v: number, digits = 0): number {

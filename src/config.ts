@@ -252,7 +252,11 @@ function pem(key: string, value: unknown): string {
   const s = str(key, value, '');
   if (s.includes('-----BEGIN')) return s;
   if (!existsSync(s)) throw new ConfigError(key, `is neither PEM text nor the path of an existing file (${s})`);
-  return readFileSync(s, 'utf8');
+  try {
+    return readFileSync(s, 'utf8');
+  } catch (err) {
+    throw new ConfigError(key, `file ${s} cannot be read (${(err as Error).message})`);
+  }
 }
 
 const WECHATPAY_KEYS = [

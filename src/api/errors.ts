@@ -1,6 +1,6 @@
 // Maps every failure to `{error: {code, message, …}}` with a stable code. Unexpected errors are
 // logged with the request id and answered as `internal_error` without internals.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { PaycenterError } from '../domain/errors.ts';
 import { errorBody } from '../services/idempotency.ts';
 
@@ -31,7 +31,7 @@ function validationMessage(e: AjvError, field: string): string {
   }
 }
 
-export function toPaycenterError(err: FastifyError): PaycenterError | null {
+function toPaycenterError(err: FastifyError): PaycenterError | null {
   if (err instanceof PaycenterError) return err;
   const validation = (err as { validation?: AjvError[] }).validation;
   if (validation?.[0]) {
@@ -56,13 +56,16 @@ export function toPaycenterError(err: FastifyError): PaycenterError | null {
 export function installErrorHandler(app: FastifyInstance<any, any, any, any, any>): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const known = toPaycenterError(err);
-    if (known) return reply.code(known.status).send(errorBody(known));
+    if (known) return sendError(reply, known);
     req.log.error({ err }, 'unexpected error');
-    return reply.code(500).send({
-      error: { code: 'internal_error', message: `Something failed on our side; retry later. Request id ${req.id}.` },
-    });
+    return sendError(reply, new PaycenterError('internal_error', `Something failed on our side; retry later. Request id ${req.id}.`));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}.` } }),
+    sendError(reply, new PaycenterError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
   );
+}
+
+/** Answers `{error: {code, message, …}}` with the status ERROR_STATUS gives the code. */
+export function sendError(reply: FastifyReply, err: PaycenterError): FastifyReply {
+  return reply.code(err.status).send(errorBody(err));
 }

@@ -9,6 +9,22 @@ import { EVENTS_PAGE_MAX } from '../services/events.ts';
 /** 90 days: WeChat Pay's longest time_expire. */
 export const EXPIRES_IN_SECONDS_MAX = 90 * 86_400;
 export const METADATA_KEYS_MAX = 20;
+/** One page of GET /v1/events when `limit` is not given. */
+export const EVENTS_PAGE_DEFAULT = 50;
+
+/**
+ * Free text the database stores: any characters but NUL, which PostgreSQL's text and jsonb refuse
+ * (it would surface as a 500 instead of `invalid_request`).
+ */
+const Text = (options: { minLength?: number; maxLength: number; description?: string }) =>
+  Type.String({ ...options, pattern: '^[^\\u0000]*$' });
+
+/**
+ * Letters, digits, `_` and `-`, 1–64 characters: a merchantOrderNo, and our own ids (`ord_…`,
+ * `evt_…`, `we_…`: a prefix and base64url), so a lookup by anything else never reaches the database.
+ */
+const Identifier = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_\\-]+$', description });
 
 export const ErrorResponse = Type.Object(
   {
@@ -31,12 +47,7 @@ export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) =
 
 export const CreateOrderBody = Type.Object(
   {
-    merchantOrderNo: Type.String({
-      minLength: 1,
-      maxLength: 64,
-      pattern: '^[A-Za-z0-9_\\-]+$',
-      description: "Your own order number, unique per app: letters, digits, `_` and `-`, 1–64 characters.",
-    }),
+    merchantOrderNo: Identifier("Your own order number, unique per app: letters, digits, `_` and `-`, 1–64 characters."),
     amount: Type.Integer({
       minimum: AMOUNT_MINOR_MIN,
       maximum: AMOUNT_MINOR_MAX,
@@ -46,13 +57,16 @@ export const CreateOrderBody = Type.Object(
       SUPPORTED_CURRENCIES.map((c) => Type.Literal(c)),
       { description: 'ISO 4217 code. Only `CNY` today.' },
     ),
-    subject: Type.String({ minLength: 1, maxLength: 127, description: 'Shown to the buyer by the channel (1–127 characters).' }),
-    description: Type.Optional(Type.String({ maxLength: 1000, description: 'Longer description, up to 1000 characters.' })),
+    subject: Text({ minLength: 1, maxLength: 127, description: 'Shown to the buyer by the channel (1–127 characters).' }),
+    description: Type.Optional(Text({ maxLength: 1000, description: 'Longer description, up to 1000 characters.' })),
     customerId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Your buyer id; part of the duplicate-submission fingerprint.' }),
+      Text({ minLength: 1, maxLength: 64, description: 'Your buyer id; part of the duplicate-submission fingerprint.' }),
     ),
     metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), {
+      // TypeBox drops a key schema's limits from a Record (its keys become `patternProperties`
+      // `^(.*)$`); `propertyNames` is what makes Ajv check them.
+      Type.Record(Type.String(), Text({ maxLength: 500 }), {
+        propertyNames: Text({ maxLength: 40 }),
         maxProperties: METADATA_KEYS_MAX,
         description: `Up to ${METADATA_KEYS_MAX} string key/values for your own use, returned as given.`,
       }),
@@ -139,7 +153,7 @@ export type PayBody = Static<typeof PayBody>;
 
 export const PayResponse = Type.Object({ order: Type.Ref(Order), payment: Type.Ref(Payment) });
 
-export const OrderIdParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The order id (`ord_…`).' }) });
+export const OrderIdParams = Type.Object({ id: Identifier('The order id (`ord_…`).') });
 
 export const GetOrderQuery = Type.Object(
   {
@@ -153,7 +167,7 @@ export const GetOrderQuery = Type.Object(
 );
 
 export const FindOrderQuery = Type.Object(
-  { merchantOrderNo: Type.String({ minLength: 1, maxLength: 64, description: 'Your order number.' }) },
+  { merchantOrderNo: Identifier('Your order number.') },
   { additionalProperties: false },
 );
 
@@ -202,11 +216,9 @@ export const EventPage = Type.Object({
 
 export const ListEventsQuery = Type.Object(
   {
-    after: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'The last event id you processed; omit to start at the first event.' }),
-    ),
+    after: Type.Optional(Identifier('The last event id you processed; omit to start at the first event.')),
     limit: Type.Optional(
-      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `How many events, 1–${EVENTS_PAGE_MAX} (default 50).` }),
+      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `How many events, 1–${EVENTS_PAGE_MAX} (default ${EVENTS_PAGE_DEFAULT}).` }),
     ),
   },
   { additionalProperties: false },
@@ -238,7 +250,7 @@ const Delivery = Type.Object({
 
 export const EventWithDeliveries = Type.Intersect([Type.Ref(Event), Type.Object({ deliveries: Type.Array(Delivery) })]);
 
-export const EventIdParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The event id (`evt_…`).' }) });
+export const EventIdParams = Type.Object({ id: Identifier('The event id (`evt_…`).') });
 
 export const CreateWebhookEndpointBody = Type.Object(
   {
@@ -269,4 +281,4 @@ export const CreatedWebhookEndpoint = Type.Object({
   secret: Type.String({ description: 'The signing secret (`whsec_…`), shown only in this answer. Verify `webhook-signature` with it.' }),
 });
 
-export const WebhookEndpointIdParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The endpoint id (`we_…`).' }) });
+export const WebhookEndpointIdParams = Type.Object({ id: Identifier('The endpoint id (`we_…`).') });

@@ -76,4 +76,6 @@ export interface Channel {
   /** Verifies signature, freshness and merchant identity, then decrypts. Never throws for bad input. */
   parseNotification(request: RawHttpRequest): Promise<NotificationResult>;
   notificationAck(accepted: boolean, message?: string): NotificationAck;
+  /** The channel's own notification headers worth keeping as evidence (signature, ids; never a secret). */
+  isEvidenceHeader(name: string): boolean;
 }

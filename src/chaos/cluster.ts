@@ -4,9 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort, registerSandboxMerchant, spawnPaycenter, waitReady, type Child } from '../harness/processes.ts';
+import { freePort, registerSandboxMerchant, spawnPaycenter, waitForPort, waitReady, type Child } from '../harness/processes.ts';
+
+const REDIS_START_MS = 10_000;
 
 export interface Instance {
   index: number;
@@ -157,25 +158,9 @@ async function startRedis(): Promise<RedisServer> {
       });
       const failed = once(started, 'error').then(([err]) => Promise.reject(err as Error));
       child = started;
-      await Promise.race([waitForPort(port), failed]);
+      await Promise.race([waitForPort(port, true, REDIS_START_MS), failed]);
     },
   };
   await server.start();
   return server;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port} within 10 s`);
 }

@@ -11,7 +11,7 @@ export interface InFlight {
 
 const POLL_MS = 1_000;
 
-export async function readInFlight(q: Queryable): Promise<InFlight> {
+async function readInFlight(q: Queryable): Promise<InFlight> {
   const { rows } = await q.query<InFlight>(
     `SELECT
        (SELECT count(*) FROM orders WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION'))::int AS "openOrders",
@@ -22,14 +22,23 @@ export async function readInFlight(q: Queryable): Promise<InFlight> {
   return rows[0]!;
 }
 
-/** Resolves with what is still in flight once all of it is zero, or when `timeoutMs` has passed. */
+/**
+ * Resolves with what is still in flight once all of it is zero, or when `timeoutMs` has passed
+ * (with the last reading: a database that stops answering must not keep the run waiting forever).
+ */
 export async function waitForQuiet(q: Queryable, timeoutMs: number, onPoll: (f: InFlight) => void): Promise<InFlight> {
   const deadline = Date.now() + timeoutMs;
+  let last: InFlight | undefined;
   for (;;) {
     const inFlight = await readInFlight(q).catch(() => undefined);
     if (inFlight) {
+      last = inFlight;
       onPoll(inFlight);
-      if (Object.values(inFlight).every((n) => n === 0) || Date.now() > deadline) return inFlight;
+      if (Object.values(inFlight).every((n) => n === 0)) return inFlight;
+    }
+    if (Date.now() > deadline) {
+      if (last) return last;
+      throw new Error(`could not read what is in flight within ${timeoutMs} ms`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

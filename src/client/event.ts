@@ -1,9 +1,10 @@
 // Checks that a parsed body is an event envelope before anything trusts its fields. Only what the
 // kit itself relies on is checked (ids, type, sequence, order id and state); the rest is passed on.
 import { WebhookVerificationError } from './errors.ts';
-import { PAYCENTER_EVENT_TYPES, type PaycenterEvent } from './types.ts';
+import { PAYCENTER_EVENT_TYPES, type PaycenterEvent, type PaycenterOrderState } from './types.ts';
 
-const ORDER_STATES: readonly string[] = ['CREATED', 'PAYING', 'PAID', 'CLOSED', 'EXCEPTION'];
+/** A record, not a list: the compiler then insists on every state of PaycenterOrderState. */
+const ORDER_STATES: Record<PaycenterOrderState, true> = { CREATED: true, PAYING: true, PAID: true, CLOSED: true, EXCEPTION: true };
 
 export function parseEvent(value: unknown): PaycenterEvent {
   const event = value as Partial<Record<keyof PaycenterEvent, unknown>> | null;
@@ -17,7 +18,7 @@ export function parseEvent(value: unknown): PaycenterEvent {
   if (typeof event.createdAt !== 'string') return badPayload('createdAt must be a string');
   if (!Number.isSafeInteger(event.sequence)) return badPayload('sequence must be an integer');
   const order = (event.data as { order?: { id?: unknown; state?: unknown } } | undefined)?.order;
-  if (typeof order?.id !== 'string' || !ORDER_STATES.includes(order.state as string)) {
+  if (typeof order?.id !== 'string' || typeof order.state !== 'string' || !Object.hasOwn(ORDER_STATES, order.state)) {
     return badPayload('data.order must be an order with an id and a state');
   }
   return event as PaycenterEvent;

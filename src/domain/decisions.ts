@@ -2,7 +2,7 @@
 // services read the rows under the order's lock, call this, and apply the result.
 import type { TradeStatus } from './trade-status.ts';
 import type { EventType } from './events.ts';
-import { isOpenAttempt, type AttemptState, type OrderState } from './states.ts';
+import { isAllowedTransition, isOpenAttempt, type AttemptState, type OrderState } from './states.ts';
 
 export interface OrderFacts {
   id: string;
@@ -127,8 +127,7 @@ function decidePaid(
  * order was left open.
  */
 function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
-  const orderOpen = order.state === 'PAYING' || order.state === 'EXCEPTION' || order.state === 'CREATED';
-  const closeOrder = orderOpen && !ctx.otherOpenAttempt && attempt.state !== 'SUCCEEDED';
+  const closeOrder = isAllowedTransition('order', order.state, 'CLOSED') && !ctx.otherOpenAttempt && attempt.state !== 'SUCCEEDED';
   const orderChange = closeOrder ? { order: { to: 'CLOSED' as const }, event: 'order.closed' as const } : {};
   if (!isOpenAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
   return { attempt: { to: 'CLOSED' }, ...orderChange, reason, resolved: true };

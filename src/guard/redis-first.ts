@@ -9,16 +9,10 @@
 // stays a fast first answer for duplicates: one whose holder's order is committed is refused after
 // a primary-key read, without a write; any other answer is left to PostgreSQL.
 import type { Logger } from '../logger.ts';
-import type { Tx } from '../store/db.ts';
+import { findOrder } from '../store/orders.ts';
 import { claimFingerprint } from '../store/submission-guard.ts';
 import type { GuardMode, SubmissionGuard } from './index.ts';
 import { connectRedisClaims } from './redis.ts';
-
-/** A holder Redis names may be in flight, or gone (Redis outlived it, or restarted and was refilled). */
-async function orderCommitted(tx: Tx, orderId: string): Promise<boolean> {
-  const { rowCount } = await tx.query({ name: 'guard_holder_committed', text: 'SELECT 1 FROM orders WHERE id = $1', values: [orderId] });
-  return rowCount === 1;
-}
 
 export function createRedisFirstGuard(redisUrl: string, log: Logger): SubmissionGuard {
   const redis = connectRedisClaims(redisUrl);
@@ -36,7 +30,9 @@ export function createRedisFirstGuard(redisUrl: string, log: Logger): Submission
       try {
         const holder = await redis.claim(appId, fingerprint, orderId, windowMs);
         setMode('redis');
-        if (holder !== orderId && (await orderCommitted(tx, holder))) return holder;
+        // A holder Redis names may be in flight, or gone (Redis outlived it, or restarted and was
+        // refilled): only a committed order turns the copy away here.
+        if (holder !== orderId && (await findOrder(tx, appId, holder)) !== null) return holder;
       } catch (err) {
         setMode('postgres', err);
       }

@@ -11,7 +11,7 @@ const CLAIM_TRIES_MAX = 3;
  * Redis answers in well under a millisecond; 300 ms tolerates a loaded one and keeps a
  * submission that meets a hung Redis prompt.
  */
-export const REDIS_COMMAND_TIMEOUT_MS = 300;
+const REDIS_COMMAND_TIMEOUT_MS = 300;
 /** A lost connection is retried this often at most, so a restarted Redis is noticed within about a second. */
 const REDIS_RECONNECT_DELAY_MS_MAX = 1_000;
 

@@ -2,7 +2,8 @@
 // a PostgreSQL server to make scratch databases on, Paycenter and the sandbox as child processes,
 // and a merchant registered with a standalone sandbox.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres } from '../store/embedded.ts';
 import { databaseAnswers } from '../store/db.ts';
+import { generateMerchant } from '../runtime/sandbox-merchant.ts';
 
 export { freePort } from '../store/embedded.ts';
 
@@ -227,18 +229,14 @@ function isAlive(pid: number): boolean {
  * its public merchant API, and returns the `channels.wechatpay` config Paycenter needs to use it.
  */
 export async function registerSandboxMerchant(sandboxUrl: string, paycenterUrl: string): Promise<Record<string, string>> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const mchId = String(1_900_000_000 + randomBytes(3).readUIntBE(0, 3));
-  const appId = `wx${randomBytes(8).toString('hex')}`;
-  const certSerialNo = randomBytes(20).toString('hex').toUpperCase();
-  const apiV3Key = randomBytes(16).toString('hex');
+  const { mchId, appId, privateKey, publicKey, certSerialNo, apiV3Key } = generateMerchant();
   const res = await fetch(`${sandboxUrl}/sandbox/wechatpay/merchants`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       mchId,
       appId,
-      merchantPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      merchantPublicKey: publicKey,
       merchantCertSerialNo: certSerialNo,
       apiV3Key,
     }),
@@ -250,7 +248,7 @@ export async function registerSandboxMerchant(sandboxUrl: string, paycenterUrl: 
     mchId,
     appId,
     apiBaseUrl: `${sandboxUrl}/sandbox/wechatpay`,
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    privateKey,
     certSerialNo,
     apiV3Key,
     platformPublicKey: registered.platformPublicKey,
@@ -259,3 +257,24 @@ export async function registerSandboxMerchant(sandboxUrl: string, paycenterUrl: 
   };
 }
 
+const PORT_POLL_MS = 50;
+
+/** Resolves once a TCP connection to 127.0.0.1:`port` succeeds (`open`) or is refused (not `open`). */
+export async function waitForPort(port: number, open: boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await accepts(port)) !== open) {
+    if (Date.now() > until) throw new Error(`port ${port} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_MS));
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

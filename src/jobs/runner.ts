@@ -7,9 +7,10 @@ import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { Pool } from '../store/db.ts';
+import { unlockDeadWorkers } from '../store/jobs.ts';
 
-export const EXPIRE_ORDERS_TASK = 'expire_orders';
-export const PURGE_TASK = 'purge_expired_records';
+const EXPIRE_ORDERS_TASK = 'expire_orders';
+const PURGE_TASK = 'purge_expired_records';
 /** The dead-worker sweep runs at least this often. */
 const LOCK_SWEEP_INTERVAL_MAX_MS = 30_000;
 /** Rows deleted per purge statement; bounded so a backlog never holds a long lock. */
@@ -26,22 +27,6 @@ export interface JobRunnerOptions {
 
 export interface JobRunner {
   stop(): Promise<void>;
-}
-
-/**
- * graphile-worker leaves the jobs of a process that died (SIGKILL, OOM) locked for 4 hours; an
- * active query locked that long would let an unpaid order sit past its expiry. Every process
- * unlocks, now and then, the workers whose locks are older than any task can run.
- */
-async function unlockDeadWorkers(pool: Pool, lockTimeoutMs: number): Promise<number> {
-  const { rows } = await pool.query<{ workers: string[] | null }>(
-    `SELECT array_agg(DISTINCT locked_by) AS workers FROM graphile_worker.jobs
-      WHERE locked_at < now() - $1 * interval '1 millisecond'`,
-    [lockTimeoutMs],
-  );
-  const workers = rows[0]?.workers ?? [];
-  if (workers.length > 0) await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workers]);
-  return workers.length;
 }
 
 export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions): Promise<JobRunner> {

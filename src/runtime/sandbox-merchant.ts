@@ -7,7 +7,7 @@ import type { Pool } from '../store/db.ts';
 import { getSetting, putSettingOnce } from '../store/settings.ts';
 import { parseWechatpay, type WechatpayConfig } from '../config.ts';
 
-interface SandboxMerchant {
+export interface SandboxMerchant {
   mchId: string;
   appId: string;
   privateKey: string;
@@ -18,7 +18,8 @@ interface SandboxMerchant {
 
 const SETTING_KEY = 'sandbox.wechatpay.merchant';
 
-function generateMerchant(): SandboxMerchant {
+/** A new WeChat Pay merchant identity: RSA key pair, mchId, appId, certificate serial, APIv3 key. */
+export function generateMerchant(): SandboxMerchant {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     mchId: String(1_900_000_000 + randomBytes(3).readUIntBE(0, 3)),

@@ -1,5 +1,5 @@
 // Events for consumers that poll, one event with its delivery log, and redelivery.
-import { findEvent, listEventsAfter } from '../store/events.ts';
+import { findEvent, listEventsAfter, type EventRow } from '../store/events.ts';
 import { listDeliveriesOfEvent, requeueDeliveries, type DeliveryWithAttempts } from '../store/deliveries.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import { eventView, type EventView } from './views.ts';
@@ -45,9 +45,11 @@ export interface DeliveryView {
 export type EventWithDeliveries = EventView & { deliveries: DeliveryView[] };
 
 export async function getEvent(ctx: ServiceContext, appId: string, id: string): Promise<EventWithDeliveries> {
-  const event = await findEvent(ctx.pool, appId, id);
-  if (!event) throw eventNotFound(id);
-  const deliveries = await listDeliveriesOfEvent(ctx.pool, id);
+  return withDeliveries(ctx, await requireEvent(ctx, appId, id));
+}
+
+async function withDeliveries(ctx: ServiceContext, event: EventRow): Promise<EventWithDeliveries> {
+  const deliveries = await listDeliveriesOfEvent(ctx.pool, event.id);
   return {
     ...eventView(event),
     deliveries: deliveries.map((d) => ({
@@ -73,7 +75,7 @@ export async function getEvent(ctx: ServiceContext, appId: string, id: string): 
 
 /** Sends the event again to every active target whose delivery finished (dead or delivered). */
 export async function redeliverEvent(ctx: ServiceContext, appId: string, id: string): Promise<EventWithDeliveries> {
-  if (!(await findEvent(ctx.pool, appId, id))) throw eventNotFound(id);
+  const event = await requireEvent(ctx, appId, id);
   const queued = await requeueDeliveries(ctx.pool, id, ctx.outbox.brokers);
   if (queued === 0) {
     throw new PaycenterError(
@@ -82,9 +84,11 @@ export async function redeliverEvent(ctx: ServiceContext, appId: string, id: str
     );
   }
   ctx.outbox.wake();
-  return getEvent(ctx, appId, id);
+  return withDeliveries(ctx, event);
 }
 
-function eventNotFound(id: string): PaycenterError {
-  return new PaycenterError('not_found', `No event ${id} in this app; list events with GET /v1/events.`);
+async function requireEvent(ctx: ServiceContext, appId: string, id: string): Promise<EventRow> {
+  const event = await findEvent(ctx.pool, appId, id);
+  if (!event) throw new PaycenterError('not_found', `No event ${id} in this app; list events with GET /v1/events.`);
+  return event;
 }

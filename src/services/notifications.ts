@@ -4,20 +4,18 @@
 import { findAttemptByOutTradeNo } from '../store/orders.ts';
 import { insertNotification } from '../store/evidence.ts';
 import { addJob } from '../store/jobs.ts';
-import type { NotificationAck, RawHttpRequest } from '../channels/types.ts';
+import type { Channel, NotificationAck, RawHttpRequest } from '../channels/types.ts';
 import { paidAmountMatches } from '../domain/decisions.ts';
 import { queryNowJob } from './reconcile.ts';
 import { settleAttempt } from './state-change.ts';
 import { channelFor } from './channel-calls.ts';
 import type { ServiceContext } from './context.ts';
 
-/** Only these headers are kept as evidence: they carry the signature, never a secret. */
-function evidenceHeaders(headers: RawHttpRequest['headers']): Record<string, unknown> {
+/** Only these headers are kept as evidence: the channel's signature headers, never a secret. */
+function evidenceHeaders(channel: Channel, headers: RawHttpRequest['headers']): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith('wechatpay-') || name === 'content-type' || name === 'user-agent' || name === 'request-id') {
-      kept[name] = value;
-    }
+    if (name === 'content-type' || name === 'user-agent' || channel.isEvidenceHeader(name)) kept[name] = value;
   }
   return kept;
 }
@@ -34,7 +32,7 @@ export async function handleNotification(ctx: ServiceContext, channelName: strin
     notificationId: parsed.notificationId ?? null,
     outTradeNo: outTradeNo ?? null,
     orderId: attempt?.orderId ?? null,
-    headers: evidenceHeaders(request.headers),
+    headers: evidenceHeaders(channel, request.headers),
     body: request.rawBody.slice(0, BODY_STORED_CHARS_MAX),
   };
   const refuse = async (reason: string): Promise<NotificationAck> => {

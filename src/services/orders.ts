@@ -77,13 +77,13 @@ export async function submitOrder(ctx: ServiceContext, appId: string, input: Sub
   }
 }
 
-export async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {
+async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {
   const order = await findOrder(ctx.pool, appId, orderId);
   if (!order) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
   return order;
 }
 
-export async function viewOrder(ctx: ServiceContext, order: OrderRow): Promise<OrderView> {
+async function viewOrder(ctx: ServiceContext, order: OrderRow): Promise<OrderView> {
   return orderView(order, await listAttempts(ctx.pool, order.id));
 }
 

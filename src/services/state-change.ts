@@ -34,7 +34,7 @@ export async function moveOrder(
   return updated;
 }
 
-export async function moveAttempt(
+async function moveAttempt(
   tx: Tx,
   attempt: AttemptRow,
   to: AttemptState,
@@ -101,7 +101,6 @@ export async function applyDecision(
 export interface Settlement {
   decision: Decision;
   order: OrderRow;
-  attempt: AttemptRow;
 }
 
 /**
@@ -124,7 +123,7 @@ export async function settleAttempt(
     const otherOpenAttempt = attempts.some((a) => a.id !== attemptId && isOpenAttempt(a.state));
     const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt });
     const updated = await applyDecision(ctx, tx, order, attempt, attempts, decision);
-    return { decision, order: updated, attempt };
+    return { decision, order: updated };
   });
   if (settlement.decision.anomaly) {
     ctx.metrics.anomalies.inc({ kind: settlement.decision.anomaly });

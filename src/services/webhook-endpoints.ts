@@ -36,7 +36,7 @@ function endpointView(r: WebhookEndpointRow): WebhookEndpointView {
 }
 
 /** http(s) only, and no credentials in the URL: they would end up in logs and screens. */
-export function checkWebhookUrl(url: string): void {
+function checkWebhookUrl(url: string): void {
   let parsed: URL;
   try {
     parsed = new URL(url);

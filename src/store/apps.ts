@@ -1,5 +1,5 @@
 // Merchant apps and their API keys (stored as SHA-256 hashes only).
-import type { Queryable } from './db.ts';
+import { queryOne, type Queryable } from './db.ts';
 
 export interface AppRow {
   id: string;
@@ -7,12 +7,7 @@ export interface AppRow {
 }
 
 export async function findAppByKeyHash(q: Queryable, apiKeyHash: string): Promise<AppRow | null> {
-  const { rows } = await q.query<AppRow>({
-    name: 'find_app_by_key_hash',
-    text: 'SELECT id, name FROM apps WHERE api_key_hash = $1',
-    values: [apiKeyHash],
-  });
-  return rows[0] ?? null;
+  return queryOne<AppRow>(q, 'find_app_by_key_hash', 'SELECT id, name FROM apps WHERE api_key_hash = $1', [apiKeyHash]);
 }
 
 export async function findDefaultApp(q: Queryable): Promise<(AppRow & { apiKeyHash: string }) | null> {

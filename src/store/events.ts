@@ -1,6 +1,6 @@
 // The transactional outbox: the event row and its deliveries, written in the state change's own
 // transaction (G4), and the feed that polling consumers read.
-import type { Queryable, Tx } from './db.ts';
+import { queryOne, type Queryable, type Tx } from './db.ts';
 import type { EventType } from '../domain/events.ts';
 import type { BrokerTarget } from '../delivery/types.ts';
 
@@ -73,10 +73,5 @@ export async function listEventsAfter(q: Queryable, appId: string, after: string
 }
 
 export async function findEvent(q: Queryable, appId: string, id: string): Promise<EventRow | null> {
-  const { rows } = await q.query<EventRow>({
-    name: 'find_event',
-    text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 AND app_id = $2`,
-    values: [id, appId],
-  });
-  return rows[0] ?? null;
+  return queryOne<EventRow>(q, 'find_event', `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 AND app_id = $2`, [id, appId]);
 }

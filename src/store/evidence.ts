@@ -16,7 +16,7 @@ export interface NewNotification {
 
 /**
  * Stores a received notification. A verified one is stored once per channel notification id;
- * returns false when that id was already stored (a duplicate delivery).
+ * returns null when that id was already stored (a duplicate delivery).
  */
 export async function insertNotification(q: Queryable, n: NewNotification): Promise<{ id: number } | null> {
   const { rows } = await q.query<{ id: number }>({

@@ -19,3 +19,19 @@ export async function addJob(q: Queryable, job: JobSpec): Promise<void> {
     values: [job.task, JSON.stringify(job.payload), job.runAt ?? null, job.jobKey ?? null, job.maxAttempts ?? 25],
   });
 }
+
+/**
+ * graphile-worker leaves the jobs of a process that died (SIGKILL, OOM) locked for 4 hours; an
+ * active query locked that long would let an unpaid order sit past its expiry. Every process
+ * unlocks, now and then, the workers whose locks are older than any task can run.
+ */
+export async function unlockDeadWorkers(q: Queryable, lockTimeoutMs: number): Promise<number> {
+  const { rows } = await q.query<{ workers: string[] | null }>(
+    `SELECT array_agg(DISTINCT locked_by) AS workers FROM graphile_worker.jobs
+      WHERE locked_at < now() - $1 * interval '1 millisecond'`,
+    [lockTimeoutMs],
+  );
+  const workers = rows[0]?.workers ?? [];
+  if (workers.length > 0) await q.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workers]);
+  return workers.length;
+}

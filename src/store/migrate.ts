@@ -11,7 +11,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 const MIGRATION_LOCK_ID = 4_242_001;
 const silentLogger = new WorkerLogger(() => () => undefined);
 
-export function migrationFiles(): { name: string; sql: string }[] {
+function migrationFiles(): { name: string; sql: string }[] {
   return readdirSync(MIGRATIONS_DIR)
     .filter((f) => f.endsWith('.sql'))
     .sort()

@@ -83,11 +83,12 @@ export async function findOrder(q: Queryable, appId: string, id: string): Promis
 }
 
 export async function findOrderByMerchantOrderNo(q: Queryable, appId: string, merchantOrderNo: string): Promise<OrderRow | null> {
-  const { rows } = await q.query<OrderRow>(
+  return queryOne<OrderRow>(
+    q,
+    'find_order_by_merchant_order_no',
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE app_id = $1 AND merchant_order_no = $2`,
     [appId, merchantOrderNo],
   );
-  return rows[0] ?? null;
 }
 
 /** The per-order lock: every decision about an order is taken while holding it. */

@@ -1,5 +1,5 @@
 // Webhook endpoints of an app. Deleting keeps the row (deliveries and their log refer to it).
-import { withTransaction, type Pool, type Queryable } from './db.ts';
+import { queryOne, withTransaction, type Pool, type Queryable } from './db.ts';
 
 export interface WebhookEndpointRow {
   id: string;
@@ -37,11 +37,12 @@ export async function listWebhookEndpoints(q: Queryable, appId: string): Promise
 }
 
 export async function findWebhookEndpoint(q: Queryable, appId: string, id: string): Promise<WebhookEndpointRow | null> {
-  const { rows } = await q.query<WebhookEndpointRow>(
+  return queryOne<WebhookEndpointRow>(
+    q,
+    'find_webhook_endpoint',
     `SELECT ${COLUMNS} FROM webhook_endpoints WHERE id = $1 AND app_id = $2 AND deleted_at IS NULL`,
     [id, appId],
   );
-  return rows[0] ?? null;
 }
 
 /** True when the endpoint existed and is now deleted; its pending deliveries stop with it. */

@@ -6,7 +6,8 @@ import { expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.ts';
 import type { BrokerPublisher, OutboundMessage } from '../../src/delivery/types.ts';
 
-const PORT_POLL_MS = 100;
+const POLL_MS = 100;
+
 /** Not a speed requirement: "about timeoutMs" with room for a loaded machine; a hang exceeds it. */
 const REJECT_MARGIN_MS = 3_000;
 
@@ -71,32 +72,14 @@ function listen(server: net.Server): Promise<net.Server> {
   });
 }
 
-/** Waits until 127.0.0.1:`port` accepts connections (`open`) or refuses them (`!open`). */
-export async function waitForPort(port: number, open: boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while ((await accepts(port)) !== open) {
-    if (Date.now() > until) throw new Error(`port ${port} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_MS));
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export { waitForPort } from '../../src/harness/processes.ts';
 
 /** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 

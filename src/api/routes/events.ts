@@ -1,10 +1,8 @@
 // Events: the feed for consumers that poll, one event with its delivery log, and redelivery.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EventIdParams, EventPage, EventWithDeliveries, ListEventsQuery, errors } from '../schemas.ts';
+import { EVENTS_PAGE_DEFAULT, EventIdParams, EventPage, EventWithDeliveries, ListEventsQuery, errors } from '../schemas.ts';
 import { getEvent, listEvents, redeliverEvent } from '../../services/events.ts';
 import type { ServiceContext } from '../../services/context.ts';
-
-const DEFAULT_PAGE = 50;
 
 export function eventRoutes(ctx: ServiceContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -21,7 +19,7 @@ export function eventRoutes(ctx: ServiceContext): FastifyPluginAsyncTypebox {
           response: { 200: EventPage, ...errors(400, 401) },
         },
       },
-      async (req) => listEvents(ctx, req.appId, req.query.after, req.query.limit ? Number(req.query.limit) : DEFAULT_PAGE),
+      async (req) => listEvents(ctx, req.appId, req.query.after, req.query.limit ? Number(req.query.limit) : EVENTS_PAGE_DEFAULT),
     );
 
     app.get(

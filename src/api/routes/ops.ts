@@ -1,6 +1,8 @@
 // Health, readiness and metrics for operators.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceContext } from '../../services/context.ts';
+import { PaycenterError } from '../../domain/errors.ts';
+import { sendError } from '../errors.ts';
 
 export function opsRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
@@ -10,7 +12,7 @@ export function opsRoutes(ctx: ServiceContext): FastifyPluginAsync {
         await ctx.pool.query('SELECT 1');
         return { status: 'ready' };
       } catch {
-        return reply.code(503).send({ error: { code: 'not_ready', message: 'The database does not answer.' } });
+        return sendError(reply, new PaycenterError('not_ready', 'The database does not answer.'));
       }
     });
     app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) =>

@@ -18,6 +18,17 @@ export type TransportFact =
   | { kind: 'timeout'; timeoutMs: number }
   | { kind: 'network_error'; detail: string };
 
+/** The answers that are final: WeChat received the call and refused it (or the trade is settled). */
+export type FinalCategory =
+  | 'order_not_exist'
+  | 'order_paid'
+  | 'order_closed'
+  | 'out_trade_no_used'
+  /** 401 / SIGN_ERROR: WeChat did not accept our signature, so it did nothing. */
+  | 'sign_error'
+  /** Any other 4xx (PARAM_ERROR, NO_AUTH, NOT_ENOUGH, RULE_LIMIT, TRADE_ERROR, …). */
+  | 'business_error';
+
 /** Every kind of answer we distinguish. Adding one forces a decision in `outcomeOf`. */
 export type AnswerCategory =
   | 'ok'
@@ -33,22 +44,7 @@ export type AnswerCategory =
   | 'system_error'
   /** 1xx, 3xx, a 2xx other than 200/202/204, or a status beyond 599. */
   | 'unexpected_status'
-  | 'order_not_exist'
-  | 'order_paid'
-  | 'order_closed'
-  | 'out_trade_no_used'
-  /** 401 / SIGN_ERROR: WeChat did not accept our signature, so it did nothing. */
-  | 'sign_error'
-  /** Any other 4xx (PARAM_ERROR, NO_AUTH, NOT_ENOUGH, RULE_LIMIT, TRADE_ERROR, …). */
-  | 'business_error';
-
-export type FinalCategory =
-  | 'order_not_exist'
-  | 'order_paid'
-  | 'order_closed'
-  | 'out_trade_no_used'
-  | 'sign_error'
-  | 'business_error';
+  | FinalCategory;
 
 export type Classified =
   | { outcome: 'success'; status: number; body: string; requestId: string }

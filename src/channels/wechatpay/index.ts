@@ -13,7 +13,7 @@ import type {
   NotificationResult,
   TradeStatus,
 } from '../types.ts';
-import { classify, type Classified } from './classify.ts';
+import { REASON_BODY_CHARS, classify, type Classified } from './classify.ts';
 import { buildNativeOrderBody } from './native-order.ts';
 import { buildNotificationAck, parseWechatpayNotification } from './notification.ts';
 import { isRecord, tradeStatusFromTransaction } from './transaction.ts';
@@ -133,6 +133,7 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     closePayment,
     parseNotification,
     notificationAck: buildNotificationAck,
+    isEvidenceHeader: (name) => name.startsWith('wechatpay-') || name === 'request-id',
   };
 }
 
@@ -163,7 +164,7 @@ function readJson(body: string): Record<string, unknown> | undefined {
 }
 
 function successReason(answer: Extract<Classified, { outcome: 'success' }>): string {
-  return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, 256)}`;
+  return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, REASON_BODY_CHARS)}`;
 }
 
 /** Fails start-up with the key's name only — never its content. */

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import { Semaphore } from '../semaphore.ts';
-import { postWithin } from '../http-post.ts';
+import { sendRequest } from '../../http/request.ts';
 import {
   AUTHORIZATION_SCHEME,
   platformSignatureHeaders,
@@ -44,6 +44,8 @@ const LEASE_RENEW_MARGIN_MS = 1_000;
 /** Poller bounds: the poller only recovers rows orphaned by a dead process, so 1 s is plenty. */
 const POLL_INTERVAL_MAX_MS = 1_000;
 const POLL_INTERVAL_MIN_MS = 50;
+/** A receiver's answer is only read for its status; a larger one counts as a failed send. */
+const NOTIFY_ANSWER_BYTES_MAX = 64 * 1024;
 
 export interface NotificationToSend {
   id: string;
@@ -224,14 +226,22 @@ export class Notifier {
       'Wechatpay-Signature-Type': AUTHORIZATION_SCHEME,
       ...(signtestProbe ? signtestProbeHeaders(signer, nowMs) : await platformSignatureHeaders(signer, note.body, nowMs)),
     };
-    const result = await postWithin(note.notifyUrl, headers, note.body, notifyTimeoutMs);
-    if ('status' in result) {
-      return { acknowledged: result.status === 200 || result.status === 204, description: `HTTP ${result.status}` };
+    // Never follows redirects: WeChat treats a 3xx as "not acknowledged" too.
+    const result = await sendRequest(new URL(note.notifyUrl), {
+      method: 'POST',
+      headers,
+      body: note.body,
+      timeoutMs: notifyTimeoutMs,
+      maxResponseBytes: NOTIFY_ANSWER_BYTES_MAX,
+    });
+    switch (result.kind) {
+      case 'answer':
+        return { acknowledged: result.status === 200 || result.status === 204, description: `HTTP ${result.status}` };
+      case 'timeout':
+        return { acknowledged: false, description: `no answer within ${notifyTimeoutMs} ms` };
+      case 'network_error':
+        return { acknowledged: false, description: `connection failed: ${result.detail}` };
     }
-    return {
-      acknowledged: false,
-      description: result.timedOut ? `no answer within ${notifyTimeoutMs} ms` : `connection failed: ${result.failure}`,
-    };
   }
 
   /** Answering 2xx to a probe is the security defect WeChat flags (§1.3); the sandbox logs it loudly. */
