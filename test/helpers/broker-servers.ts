@@ -157,19 +157,22 @@ export function drainQueue(url: string, queue: string): Promise<GetMessage[]> {
 
 /** What `stream` holds on `subject` (wildcards allowed), read back by a JetStream consumer. */
 export async function storedMessages(reader: NatsConnection, stream: string, subject: string, timeoutMs: number): Promise<JsMsg[]> {
-  const jsm = await reader.jetstreamManager();
-  const { state } = await jsm.streams.info(stream, { subjects_filter: subject });
+  let messages: JsMsg[] = [];
+  // Right after a restart JetStream may time out a request: read everything again until it answers.
+  await waitFor(`the messages on ${subject}`, () => readStored(reader, stream, subject).then((m) => ((messages = m), true), () => false), timeoutMs);
+  return messages;
+}
+
+async function readStored(reader: NatsConnection, stream: string, subject: string): Promise<JsMsg[]> {
+  const { state } = await (await reader.jetstreamManager()).streams.info(stream, { subjects_filter: subject });
   const count = Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
   const consumer = await reader.jetstream().consumers.get(stream, { filterSubjects: subject });
   const messages: JsMsg[] = [];
-  await waitFor(
-    `${count} messages on ${subject}`,
-    async () => {
-      const batch = await consumer.fetch({ max_messages: count - messages.length, expires: 1_000 });
-      for await (const message of batch) messages.push(message);
-      return messages.length >= count;
-    },
-    timeoutMs,
-  );
+  while (messages.length < count) {
+    const batch = await consumer.fetch({ max_messages: count - messages.length, expires: 1_000 });
+    const before = messages.length;
+    for await (const message of batch) messages.push(message);
+    if (messages.length === before) throw new Error(`only ${messages.length} of ${count} messages on ${subject} so far`);
+  }
   return messages;
 }
