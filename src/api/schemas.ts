@@ -87,7 +87,12 @@ export type CreateOrderBody = Static<typeof CreateOrderBody>;
 const PayAction = Type.Union(
   [
     Type.Object({ type: Type.Literal('qr_code'), codeUrl: Type.String({ description: 'Render as a QR code for the buyer to scan.' }) }),
-    Type.Object({ type: Type.Literal('redirect'), url: Type.String() }),
+    Type.Object({ type: Type.Literal('redirect'), url: Type.String({ description: "Send the buyer's browser here (Alipay page pay)." }) }),
+    Type.Object({
+      type: Type.Literal('form_post'),
+      url: Type.String(),
+      fields: Type.Record(Type.String(), Type.String()),
+    }, { description: "Render an auto-submitting HTML form that POSTs `fields` to `url` in the buyer's browser (UnionPay gateway)." }),
   ],
   { description: 'What the buyer needs to pay.' },
 );
@@ -143,7 +148,10 @@ export const PayBody = Type.Object(
     method: Type.Optional(
       Type.Union(
         PAYMENT_METHODS.map((m) => Type.Literal(m)),
-        { description: 'WeChat Pay: `native` (QR code). Default: the channel’s first method.' },
+        {
+          description:
+            'WeChat Pay: `native` (QR code). Alipay: `qr` (QR code) or `page` (redirect to the cashier). UnionPay: `gateway` (form POST to the cashier). Default: the channel’s first method.',
+        },
       ),
     ),
   },

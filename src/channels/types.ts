@@ -9,7 +9,18 @@ export type { ChannelName, TradeStatus };
 /** What the buyer's client needs to pay: a QR code to show, or a URL to send the buyer to. */
 export type PayAction =
   | { type: 'qr_code'; codeUrl: string }
-  | { type: 'redirect'; url: string };
+  | { type: 'redirect'; url: string }
+  /** The buyer's browser POSTs these fields to url (an auto-submitting form), as UnionPay's gateway wants. */
+  | { type: 'form_post'; url: string; fields: Record<string, string> };
+
+/** Names one trade at its channel: what query and close need besides the number. */
+export interface TradeRef {
+  outTradeNo: string;
+  /** When the attempt was made; UnionPay identifies a trade by orderId and this time (txnTime). */
+  createdAt: Date;
+  /** The last moment the buyer may pay, as sent at creation (time_expire, payTimeout). */
+  expiresAt: Date;
+}
 
 export interface CreatePaymentInput {
   /** Our attempt's out_trade_no: the channel-side idempotency key, reused on every retry. */
@@ -20,6 +31,8 @@ export interface CreatePaymentInput {
   description: string;
   /** Last moment the buyer may pay. Must be identical on a retry of the same outTradeNo. */
   expiresAt: Date;
+  /** When the attempt was made; identical on every retry (UnionPay's txnTime). */
+  createdAt: Date;
   method: string;
 }
 
@@ -35,6 +48,11 @@ export type ClosePaymentResult =
   /** The channel refused to close because the trade is paid: query it to learn the details. */
   | { kind: 'paid' }
   | { kind: 'not_found' }
+  /**
+   * The channel cannot close the trade now (UnionPay has no close call; an Alipay QR trade does not
+   * exist until it is scanned) but refuses payment after `until`: keep watching it until then.
+   */
+  | { kind: 'closing'; until: Date }
   | { kind: 'unknown'; reason: string };
 
 export interface RawHttpRequest {
@@ -71,8 +89,8 @@ export interface NotificationAck {
 export interface Channel {
   readonly name: ChannelName;
   createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult>;
-  queryPayment(outTradeNo: string): Promise<TradeStatus>;
-  closePayment(outTradeNo: string): Promise<ClosePaymentResult>;
+  queryPayment(trade: TradeRef): Promise<TradeStatus>;
+  closePayment(trade: TradeRef): Promise<ClosePaymentResult>;
   /** Verifies signature, freshness and merchant identity, then decrypts. Never throws for bad input. */
   parseNotification(request: RawHttpRequest): Promise<NotificationResult>;
   notificationAck(accepted: boolean, message?: string): NotificationAck;

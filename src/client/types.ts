@@ -4,7 +4,10 @@ export type PaycenterOrderState = 'CREATED' | 'PAYING' | 'PAID' | 'CLOSED' | 'EX
 export type PaycenterPaymentState = 'CREATING' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
 
 /** What the buyer needs to pay: a QR code to show, or a URL to send the buyer to. */
-export type PaycenterPayAction = { type: 'qr_code'; codeUrl: string } | { type: 'redirect'; url: string };
+export type PaycenterPayAction =
+  | { type: 'qr_code'; codeUrl: string }
+  | { type: 'redirect'; url: string }
+  | { type: 'form_post'; url: string; fields: Record<string, string> };
 
 export interface PaycenterPayment {
   id: string;

@@ -2,6 +2,8 @@
 // The API schema and the pay use case both read this one table.
 export const CHANNEL_METHODS = {
   wechatpay: ['native'],
+  alipay: ['qr', 'page'],
+  unionpay: ['gateway'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ChannelName = keyof typeof CHANNEL_METHODS;

@@ -1,7 +1,7 @@
 // Every call to a channel goes through here: timed, counted, and written to the timeline.
 import { insertChannelCall } from '../store/evidence.ts';
 import type { AttemptRow } from '../store/orders.ts';
-import type { Channel } from '../channels/types.ts';
+import type { Channel, TradeRef } from '../channels/types.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -37,4 +37,9 @@ export async function callChannel<T extends Outcome>(
     latencyMs,
   }).catch((err: unknown) => ctx.log.error({ err, attemptId: attempt.id }, 'could not record channel call'));
   return result;
+}
+
+/** How an attempt's trade is named to its channel. */
+export function tradeRef(attempt: AttemptRow): TradeRef {
+  return { outTradeNo: attempt.outTradeNo, createdAt: attempt.createdAt, expiresAt: attempt.channelExpiresAt };
 }

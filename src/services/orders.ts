@@ -17,7 +17,7 @@ import { orderFingerprint } from '../domain/fingerprint.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { orderView, type OrderView } from './views.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
-import { callChannel } from './channel-calls.ts';
+import { callChannel, tradeRef } from './channel-calls.ts';
 import type { ServiceContext } from './context.ts';
 
 export interface SubmitOrderInput {
@@ -93,7 +93,7 @@ export async function getOrder(ctx: ServiceContext, appId: string, orderId: stri
   if (sync && (order.state === 'PAYING' || order.state === 'EXCEPTION')) {
     for (const attempt of await listAttempts(ctx.pool, order.id)) {
       if (!isOpenAttempt(attempt.state)) continue;
-      const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(attempt.outTradeNo));
+      const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
       await settleAttempt(ctx, attempt.id, status, { source: 'sync', closing: false });
     }
     return viewOrder(ctx, await requireOrder(ctx, appId, orderId));
@@ -139,9 +139,9 @@ export async function closeOrder(ctx: ServiceContext, appId: string, orderId: st
  * Returns false while the channel's answer is unknown (the attempt stays watched).
  */
 export async function closeAndConfirm(ctx: ServiceContext, attempt: AttemptRow): Promise<boolean> {
-  const closed = await callChannel(ctx, attempt, 'close', (c) => c.closePayment(attempt.outTradeNo));
+  const closed = await callChannel(ctx, attempt, 'close', (c) => c.closePayment(tradeRef(attempt)));
   if (closed.kind === 'unknown') return false;
-  const confirmed = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(attempt.outTradeNo));
+  const confirmed = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
   const { decision } = await settleAttempt(ctx, attempt.id, confirmed, { source: 'close', closing: true });
   return decision.resolved;
 }

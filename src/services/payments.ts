@@ -115,6 +115,7 @@ async function createAtChannel(ctx: ServiceContext, opened: OpenedAttempt): Prom
       currency: attempt.currency as 'CNY',
       description: order.subject,
       expiresAt: attempt.channelExpiresAt,
+      createdAt: attempt.createdAt,
       method: attempt.method,
     }),
   );

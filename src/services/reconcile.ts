@@ -6,7 +6,7 @@ import { findAttempt, findOrderById, listAttempts, lockOrder, type AttemptRow, t
 import { addJob, type JobSpec } from '../store/jobs.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { nextQuery, type NextQuery } from '../domain/schedule.ts';
-import { callChannel } from './channel-calls.ts';
+import { callChannel, tradeRef } from './channel-calls.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
 import { closeAndConfirm } from './orders.ts';
 import type { ServiceContext } from './context.ts';
@@ -50,7 +50,7 @@ export async function runAttemptQuery(ctx: ServiceContext, payload: QueryJobPayl
   // The next step is scheduled before this one talks to the channel, so a crash mid-step
   // never ends the chain.
   if (!payload.once && next.kind !== 'stop') await addJob(ctx.pool, queryJob(attempt.id, next.step, next.runAt));
-  const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(attempt.outTradeNo));
+  const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
   const { decision } = await settleAttempt(ctx, attempt.id, status, { source: 'query', closing: false });
   if (decision.resolved) return;
   const expired = now >= order.expiresAt;

@@ -61,31 +61,33 @@ describe('standalone WeChat Pay sandbox with the WeChat Pay adapter', () => {
     currency: 'CNY' as const,
     description: 'Oolong',
     expiresAt: new Date(Date.now() + 600_000),
+    createdAt: new Date(),
     method: 'native',
   });
+  const ref = (outTradeNo: string) => ({ outTradeNo, createdAt: new Date(), expiresAt: new Date(Date.now() + 600_000) });
 
   it('creates, finds not paid, sees the buyer pay, and cannot close a paid trade', async () => {
     const no = `pcstandalone${Date.now()}`;
     const created = await channel.createPayment(trade(no));
     expect(created.kind).toBe('created');
-    expect(await channel.queryPayment(no)).toEqual({ kind: 'not_paid' });
+    expect(await channel.queryPayment(ref(no))).toEqual({ kind: 'not_paid' });
     const paid = await fetch(`${bank.baseUrl}/sandbox/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ outTradeNo: no }),
     });
     expect(paid.status).toBe(200);
-    const status = await channel.queryPayment(no);
+    const status = await channel.queryPayment(ref(no));
     expect(status).toMatchObject({ kind: 'paid', amountMinor: 2500, currency: 'CNY' });
-    expect(await channel.closePayment(no)).toEqual({ kind: 'paid' });
+    expect(await channel.closePayment(ref(no))).toEqual({ kind: 'paid' });
   });
 
   it('closes an unpaid trade, and knows an unknown one is not found', async () => {
     const no = `pcstandaloneclose${Date.now()}`;
     expect((await channel.createPayment(trade(no))).kind).toBe('created');
-    expect(await channel.closePayment(no)).toEqual({ kind: 'closed' });
-    expect(await channel.queryPayment(no)).toEqual({ kind: 'closed' });
-    expect(await channel.queryPayment('pcneverexisted000000000000000000')).toEqual({ kind: 'not_found' });
+    expect(await channel.closePayment(ref(no))).toEqual({ kind: 'closed' });
+    expect(await channel.queryPayment(ref(no))).toEqual({ kind: 'closed' });
+    expect(await channel.queryPayment(ref('pcneverexisted000000000000000000'))).toEqual({ kind: 'not_found' });
   });
 
   it('answers a retried create with identical parameters with the same QR code', async () => {

@@ -17,6 +17,7 @@ describe('wechatpay native order body', () => {
       currency: 'CNY',
       description: 'Image形象店-深圳腾大-QQ公仔',
       expiresAt: new Date('2024-05-01T04:15:00.789Z'),
+      createdAt: new Date('2024-05-01T04:00:00Z'),
       method: 'native',
     });
     expect(JSON.parse(body)).toEqual({

@@ -11,6 +11,7 @@ import type {
   CreatePaymentResult,
   RawHttpRequest,
   NotificationResult,
+  TradeRef,
   TradeStatus,
 } from '../types.ts';
 import { REASON_BODY_CHARS, classify, type Classified } from './classify.ts';
@@ -73,7 +74,7 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     }
   }
 
-  async function queryPayment(outTradeNo: string): Promise<TradeStatus> {
+  async function queryPayment({ outTradeNo }: TradeRef): Promise<TradeStatus> {
     const answer = classify(await callWechatpay(ctx, 'GET', `${tradePath(outTradeNo)}?${mchIdQuery}`));
     switch (answer.outcome) {
       case 'success': {
@@ -94,7 +95,7 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     }
   }
 
-  async function closePayment(outTradeNo: string): Promise<ClosePaymentResult> {
+  async function closePayment({ outTradeNo }: TradeRef): Promise<ClosePaymentResult> {
     const body = JSON.stringify({ mchid: config.mchId });
     const answer = classify(await callWechatpay(ctx, 'POST', `${tradePath(outTradeNo)}/close`, body));
     switch (answer.outcome) {
