@@ -1,25 +1,12 @@
 // One typed configuration, resolved once at start-up from a JSON file (PAYCENTER_CONFIG) and
 // environment variables (which win). Every bad value stops start-up with the key and the reason.
 import { readFileSync, existsSync } from 'node:fs';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { ConfigError, int, msList, num, oneOf, optionalApiKey, optionalUrl, parseOnOff, str, type Source } from './config/read.ts';
+import { parseWechatpay, type WechatpayConfig } from './config/wechatpay.ts';
 import { DEFAULT_DELIVERY_SCHEDULE_MS } from './domain/delivery-schedule.ts';
 import { isWebhookSecret } from './domain/webhook-signature.ts';
 
-export interface WechatpayConfig {
-  mchId: string;
-  appId: string;
-  apiBaseUrl: string;
-  /** PEM text of the merchant API private key. */
-  privateKey: string;
-  certSerialNo: string;
-  apiV3Key: string;
-  /** PEM text of the WeChat Pay public key ("WeChat Pay public key" verification mode). */
-  platformPublicKey: string;
-  platformPublicKeyId: string;
-  notifyUrl: string;
-  /** Per-call timeout; a slower answer is "unknown" and gets queried. */
-  requestTimeoutMs: number;
-}
+export { ConfigError, parseWechatpay, type WechatpayConfig };
 
 export interface DeliveryConfig {
   /** Delays between delivery attempts, in ms; after the last one the delivery is dead. */
@@ -67,17 +54,6 @@ export interface Config {
   delivery: DeliveryConfig;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    problem: string,
-  ) {
-    super(`config ${key}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Source = Record<string, unknown>;
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 /** 72 h lets Friday's stuck payment be resolved on Monday. */
@@ -178,99 +154,6 @@ function natsStream(value: unknown): string {
   return s;
 }
 
-function parseOnOff(key: string, value: unknown): boolean {
-  if (value === true || value === 'on' || value === 'true' || value === '1') return true;
-  if (value === false || value === 'off' || value === 'false' || value === '0') return false;
-  throw new ConfigError(key, `must be "on" or "off", got ${JSON.stringify(value)}`);
-}
-
-function str(key: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(key, 'must be a non-empty string');
-  return value;
-}
-
-function oneOf(key: string, value: unknown, fallback: string, allowed: string[]): string {
-  const v = str(key, value, fallback);
-  if (!allowed.includes(v)) throw new ConfigError(key, `must be one of ${allowed.join(', ')}`);
-  return v;
-}
-
-function num(key: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new ConfigError(key, `must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function int(key: string, value: unknown, fallback: number, min: number, max: number): number {
-  const n = num(key, value, fallback, min, max);
-  if (!Number.isInteger(n)) throw new ConfigError(key, `must be a whole number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function msList(key: string, value: unknown): number[] {
-  const parts = Array.isArray(value) ? value : String(value).split(',');
-  if (parts.length === 0 || parts.length > 1000) throw new ConfigError(key, 'must list 1 to 1000 delays in ms');
-  return parts.map((p, i) => {
-    const n = typeof p === 'number' ? p : Number(String(p).trim());
-    if (!Number.isInteger(n) || n < 0 || n > 90 * 86_400_000) {
-      throw new ConfigError(key, `entry ${i + 1} (${JSON.stringify(p)}) must be a whole number of ms, 0 or more`);
-    }
-    return n;
-  });
-}
-
-function optionalUrl(key: string, value: unknown, protocols: string[]): string | undefined {
-  if (value === undefined) return undefined;
-  const s = str(key, value, '');
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    throw new ConfigError(key, 'is not a valid URL');
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(key, `must start with ${protocols.map((p) => p + '//').join(' or ')}`);
-  }
-  return s;
-}
-
-function optionalApiKey(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const s = str('PAYCENTER_API_KEY', value, '');
-  if (s.length < 24 || s.length > 200 || /\s/.test(s)) {
-    throw new ConfigError('PAYCENTER_API_KEY', 'must be 24 to 200 characters without spaces');
-  }
-  return s;
-}
-
-/** A PEM string, or the path of a file holding one. */
-function pem(key: string, value: unknown): string {
-  const s = str(key, value, '');
-  if (s.includes('-----BEGIN')) return s;
-  if (!existsSync(s)) throw new ConfigError(key, `is neither PEM text nor the path of an existing file (${s})`);
-  try {
-    return readFileSync(s, 'utf8');
-  } catch (err) {
-    throw new ConfigError(key, `file ${s} cannot be read (${(err as Error).message})`);
-  }
-}
-
-const WECHATPAY_KEYS = [
-  'mchId',
-  'appId',
-  'apiBaseUrl',
-  'privateKey',
-  'certSerialNo',
-  'apiV3Key',
-  'platformPublicKey',
-  'platformPublicKeyId',
-  'notifyUrl',
-] as const;
-
 function parseChannels(value: unknown): Config['channels'] {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) throw new ConfigError('channels', 'must be an object');
@@ -281,40 +164,3 @@ function parseChannels(value: unknown): Config['channels'] {
   return { wechatpay: parseWechatpay(channels.wechatpay) };
 }
 
-export function parseWechatpay(value: unknown): WechatpayConfig {
-  const prefix = 'channels.wechatpay';
-  if (typeof value !== 'object' || value === null) throw new ConfigError(prefix, 'must be an object');
-  const w = value as Source;
-  for (const k of WECHATPAY_KEYS) {
-    if (w[k] === undefined || w[k] === '') throw new ConfigError(`${prefix}.${k}`, 'is missing');
-  }
-  const privateKey = pem(`${prefix}.privateKey`, w.privateKey);
-  const platformPublicKey = pem(`${prefix}.platformPublicKey`, w.platformPublicKey);
-  try {
-    createPrivateKey(privateKey);
-  } catch (err) {
-    throw new ConfigError(`${prefix}.privateKey`, `is not a readable private key (${(err as Error).message})`);
-  }
-  try {
-    createPublicKey(platformPublicKey);
-  } catch (err) {
-    throw new ConfigError(`${prefix}.platformPublicKey`, `is not a readable public key (${(err as Error).message})`);
-  }
-  const apiV3Key = str(`${prefix}.apiV3Key`, w.apiV3Key, '');
-  if (Buffer.byteLength(apiV3Key) !== 32) throw new ConfigError(`${prefix}.apiV3Key`, 'must be exactly 32 bytes');
-  const apiBaseUrl = optionalUrl(`${prefix}.apiBaseUrl`, w.apiBaseUrl, ['https:', 'http:'])!;
-  const notifyUrl = optionalUrl(`${prefix}.notifyUrl`, w.notifyUrl, ['https:', 'http:'])!;
-  if (new URL(notifyUrl).search !== '') throw new ConfigError(`${prefix}.notifyUrl`, 'must not carry a query string');
-  return {
-    mchId: str(`${prefix}.mchId`, w.mchId, ''),
-    appId: str(`${prefix}.appId`, w.appId, ''),
-    apiBaseUrl: apiBaseUrl.replace(/\/+$/, ''),
-    privateKey,
-    certSerialNo: str(`${prefix}.certSerialNo`, w.certSerialNo, ''),
-    apiV3Key,
-    platformPublicKey,
-    platformPublicKeyId: str(`${prefix}.platformPublicKeyId`, w.platformPublicKeyId, ''),
-    notifyUrl,
-    requestTimeoutMs: int(`${prefix}.requestTimeoutMs`, w.requestTimeoutMs, 10_000, 100, 60_000),
-  };
-}
