@@ -104,7 +104,8 @@ export const Payment = Type.Object(
     method: Type.String(),
     outTradeNo: Type.String({ description: "The trade number at the channel (Paycenter's own; reused on every retry)." }),
     state: Type.Union(ATTEMPT_STATES.map((s) => Type.Literal(s)), {
-      description: 'CREATING: sent to the channel, answer not known yet. PENDING: waiting for the buyer. SUCCEEDED, FAILED, CLOSED.',
+      description:
+        'CREATING: sent to the channel, answer not known yet. PENDING: waiting for the buyer. CLOSING: closed by Paycenter (the buyer switched, or the order closed) but the channel refuses it only from its expiry on, so it is still watched. SUCCEEDED, FAILED, CLOSED.',
     }),
     amount: Type.Integer(),
     currency: Type.String(),

@@ -1,7 +1,7 @@
 // The shapes Paycenter sends, declared here so the client kit depends on nothing of the server.
 
 export type PaycenterOrderState = 'CREATED' | 'PAYING' | 'PAID' | 'CLOSED' | 'EXCEPTION';
-export type PaycenterPaymentState = 'CREATING' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
+export type PaycenterPaymentState = 'CREATING' | 'PENDING' | 'CLOSING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
 
 /** What the buyer needs to pay: a QR code to show, or a URL to send the buyer to. */
 export type PaycenterPayAction =

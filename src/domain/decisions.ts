@@ -2,7 +2,7 @@
 // services read the rows under the order's lock, call this, and apply the result.
 import type { TradeStatus } from './trade-status.ts';
 import type { EventType } from './events.ts';
-import { isAllowedTransition, isOpenAttempt, type AttemptState, type OrderState } from './states.ts';
+import { isAllowedTransition, isOpenAttempt, isWatchedAttempt, type AttemptState, type OrderState } from './states.ts';
 
 export interface OrderFacts {
   id: string;
@@ -24,8 +24,15 @@ export type EvidenceSource = 'notification' | 'query' | 'close' | 'sync';
 
 export interface DecisionContext {
   source: EvidenceSource;
-  /** We closed (or are closing) this attempt at the channel: the merchant asked, or the order expired. */
+  /** We closed (or are closing) this attempt at the channel: the merchant asked, the order expired, or the buyer switched. */
   closing: boolean;
+  /**
+   * The channel took the close but can only refuse payment from the trade's expiry on (UnionPay's
+   * payTimeout, an Alipay QR not scanned yet): the attempt is CLOSING and stays watched until then.
+   */
+  closeDeferred?: boolean;
+  /** The order stays open whatever this attempt's fate: the buyer is switching to another attempt. */
+  keepOrderOpen?: boolean;
   /** Another attempt of the order is still open (CREATING or PENDING). */
   otherOpenAttempt: boolean;
 }
@@ -59,10 +66,12 @@ export function decideOnTradeStatus(
     case 'not_found':
       // Early "not found" can mean "not created yet"; only once we have closed the trade may we
       // conclude it never existed (and now never can).
+      if (ctx.closeDeferred) return decideClosing(order, attempt, `${ctx.source}: not created yet; the channel refuses it after its expiry`, ctx);
       return ctx.closing
         ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, ctx)
         : NOTHING(`${ctx.source}: trade not found yet`);
     case 'not_paid':
+      if (ctx.closeDeferred) return decideClosing(order, attempt, `${ctx.source}: not paid; the channel refuses it after its expiry`, ctx);
       return NOTHING(`${ctx.source}: not paid`);
     case 'unknown':
       return NOTHING(`${ctx.source}: unknown (${status.reason})`);
@@ -127,8 +136,24 @@ function decidePaid(
  * order was left open.
  */
 function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
-  const closeOrder = isAllowedTransition('order', order.state, 'CLOSED') && !ctx.otherOpenAttempt && attempt.state !== 'SUCCEEDED';
-  const orderChange = closeOrder ? { order: { to: 'CLOSED' as const }, event: 'order.closed' as const } : {};
-  if (!isOpenAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
+  const orderChange = closeOrderUnlessPaid(order, attempt, ctx);
+  if (!isWatchedAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
   return { attempt: { to: 'CLOSED' }, ...orderChange, reason, resolved: true };
+}
+
+/**
+ * The channel will refuse the trade from its expiry on but could still be paid until then: the
+ * attempt is CLOSING, no longer open (another may be opened) but still queried until it is CLOSED
+ * or SUCCEEDED. The order closes as for a closed trade: a payment still made is a late payment.
+ */
+function decideClosing(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
+  const orderChange = closeOrderUnlessPaid(order, attempt, ctx);
+  if (!isOpenAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
+  return { attempt: { to: 'CLOSING' }, ...orderChange, reason, resolved: true };
+}
+
+function closeOrderUnlessPaid(order: OrderFacts, attempt: AttemptFacts, ctx: DecisionContext): Pick<Decision, 'order' | 'event'> {
+  const close =
+    isAllowedTransition('order', order.state, 'CLOSED') && !ctx.otherOpenAttempt && !ctx.keepOrderOpen && attempt.state !== 'SUCCEEDED';
+  return close ? { order: { to: 'CLOSED' }, event: 'order.closed' } : {};
 }

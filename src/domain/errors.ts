@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   merchant_order_no_exists: 409,
   order_paid: 409,
   order_closed: 409,
+  payment_switch_in_progress: 409,
   channel_not_configured: 400,
   invalid_webhook_url: 400,
   nothing_to_redeliver: 409,

@@ -5,7 +5,7 @@ import { assert } from './errors.ts';
 export const ORDER_STATES = ['CREATED', 'PAYING', 'PAID', 'CLOSED', 'EXCEPTION'] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
-export const ATTEMPT_STATES = ['CREATING', 'PENDING', 'SUCCEEDED', 'FAILED', 'CLOSED'] as const;
+export const ATTEMPT_STATES = ['CREATING', 'PENDING', 'CLOSING', 'SUCCEEDED', 'FAILED', 'CLOSED'] as const;
 export type AttemptState = (typeof ATTEMPT_STATES)[number];
 
 export const orderTransitions: Readonly<Record<OrderState, readonly OrderState[]>> = {
@@ -18,9 +18,11 @@ export const orderTransitions: Readonly<Record<OrderState, readonly OrderState[]
 
 // The channel's word wins over ours: an attempt we closed or saw fail that the channel later
 // reports paid becomes SUCCEEDED, so the money is never unaccounted for (G1).
+// CLOSING: we asked the channel to close, and it refuses payment only from the trade's expiry on.
 export const attemptTransitions: Readonly<Record<AttemptState, readonly AttemptState[]>> = {
-  CREATING: ['PENDING', 'SUCCEEDED', 'FAILED', 'CLOSED'],
-  PENDING: ['SUCCEEDED', 'FAILED', 'CLOSED'],
+  CREATING: ['PENDING', 'CLOSING', 'SUCCEEDED', 'FAILED', 'CLOSED'],
+  PENDING: ['CLOSING', 'SUCCEEDED', 'FAILED', 'CLOSED'],
+  CLOSING: ['SUCCEEDED', 'CLOSED'],
   FAILED: ['SUCCEEDED'],
   CLOSED: ['SUCCEEDED'],
   SUCCEEDED: [],
@@ -42,4 +44,9 @@ export function checkTransition(entity: Entity, id: string, from: string | null,
 
 export function isOpenAttempt(state: AttemptState): boolean {
   return OPEN_ATTEMPT_STATES.includes(state);
+}
+
+/** Open, or CLOSING: the channel may still take a payment for it, so it is still queried. */
+export function isWatchedAttempt(state: AttemptState): boolean {
+  return isOpenAttempt(state) || state === 'CLOSING';
 }

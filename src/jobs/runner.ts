@@ -1,8 +1,9 @@
 // The durable job runner: graphile-worker task names wired to services. Jobs are rows in
 // PostgreSQL, taken with SKIP LOCKED, so any number of Paycenter processes can share them.
 import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
-import { runAttemptQuery, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
-import { EXPIRE_BATCH_ORDERS, expireCreatedOrders } from '../services/orders.ts';
+import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
+import { CLOSE_ATTEMPT_TASK } from '../services/state-change.ts';
+import { EXPIRE_BATCH_ORDERS, expireUnwatchedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
 import type { ServiceContext } from '../services/context.ts';
@@ -32,8 +33,9 @@ export interface JobRunner {
 export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions): Promise<JobRunner> {
   const taskList: Record<string, Task> = {
     [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
+    [CLOSE_ATTEMPT_TASK]: async (payload) => runCloseAttempt(ctx, payload as { attemptId: string }),
     [EXPIRE_ORDERS_TASK]: async () => {
-      while ((await expireCreatedOrders(ctx)) === EXPIRE_BATCH_ORDERS);
+      while ((await expireUnwatchedOrders(ctx)) === EXPIRE_BATCH_ORDERS);
     },
     [PURGE_TASK]: async () => {
       while ((await deleteExpiredIdempotencyKeys(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);
@@ -52,7 +54,7 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     noHandleSignals: true,
     logger,
     taskList,
-    // Every minute: expire CREATED orders (no channel attempt to watch) and purge old guard rows.
+    // Every minute: expire unpaid orders with no channel attempt to watch and purge old guard rows.
     crontab: `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n`,
   });
   const sweep = setInterval(() => {

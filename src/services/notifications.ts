@@ -49,10 +49,10 @@ export async function handleNotification(ctx: ServiceContext, channelName: strin
   if (status.kind === 'paid' && !paidAmountMatches(attempt, status)) {
     return refuse('amount_mismatch');
   }
-  await settleAttempt(ctx, attempt.id, status, { source: 'notification', closing: false }, async (tx) => {
+  await settleAttempt(ctx, attempt.id, status, { source: 'notification', closing: false }, {
     // Stored in the same transaction as its effect; a redelivery of the same id is a no-op here
     // and finds the state already changed.
-    await insertNotification(tx, { ...evidence, verified: true, refusalReason: null, outcome: status.kind });
+    before: async (tx) => void (await insertNotification(tx, { ...evidence, verified: true, refusalReason: null, outcome: status.kind })),
   });
   ctx.metrics.notificationsAccepted.inc({ channel: channelName });
   return channel.notificationAck(true);

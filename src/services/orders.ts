@@ -1,11 +1,11 @@
 // Use cases on orders: submit (with duplicate protection), read, close, expire.
-import { withTransaction } from '../store/db.ts';
+import { withTransaction, type Tx } from '../store/db.ts';
 import {
   findOrder,
   findOrderByMerchantOrderNo,
   insertOrder,
   listAttempts,
-  listExpiredCreatedOrders,
+  listExpiredUnwatchedOrders,
   lockOrder,
   type AttemptRow,
   type OrderRow,
@@ -14,7 +14,7 @@ import { orderTimeline, type TimelineEntry } from '../store/evidence.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { orderFingerprint } from '../domain/fingerprint.ts';
-import { isOpenAttempt } from '../domain/states.ts';
+import { isOpenAttempt, isWatchedAttempt } from '../domain/states.ts';
 import { orderView, type OrderView } from './views.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
 import { callChannel, tradeRef } from './channel-calls.ts';
@@ -87,12 +87,12 @@ async function viewOrder(ctx: ServiceContext, order: OrderRow): Promise<OrderVie
   return orderView(order, await listAttempts(ctx.pool, order.id));
 }
 
-/** `sync`: a PAYING order's open attempt is queried at the channel first (flow 7). */
+/** `sync`: a PAYING order's open (or closing) attempts are queried at the channel first (flow 7). */
 export async function getOrder(ctx: ServiceContext, appId: string, orderId: string, sync = false): Promise<OrderView> {
   const order = await requireOrder(ctx, appId, orderId);
   if (sync && (order.state === 'PAYING' || order.state === 'EXCEPTION')) {
     for (const attempt of await listAttempts(ctx.pool, order.id)) {
-      if (!isOpenAttempt(attempt.state)) continue;
+      if (!isWatchedAttempt(attempt.state)) continue;
       const status = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
       await settleAttempt(ctx, attempt.id, status, { source: 'sync', closing: false });
     }
@@ -135,15 +135,25 @@ export async function closeOrder(ctx: ServiceContext, appId: string, orderId: st
 }
 
 /**
- * Closes one attempt at its channel, then confirms with a query and applies the answer.
- * Returns false while the channel's answer is unknown (the attempt stays watched).
+ * Closes one attempt at its channel, then confirms with a query and applies the answer in one
+ * transaction; `then` runs in that transaction with the order as the answer left it (the buyer
+ * switching opens the next attempt there, so no crash can leave the order with neither).
+ * Returns undefined while the channel's answer is unknown (the attempt stays watched).
  */
-export async function closeAndConfirm(ctx: ServiceContext, attempt: AttemptRow): Promise<boolean> {
+export async function closeAndConfirm<T = void>(
+  ctx: ServiceContext,
+  attempt: AttemptRow,
+  opts: { keepOrderOpen?: boolean; then?: (tx: Tx, order: OrderRow, attempts: AttemptRow[]) => Promise<T> } = {},
+): Promise<{ order: OrderRow; result: T | undefined } | undefined> {
   const closed = await callChannel(ctx, attempt, 'close', (c) => c.closePayment(tradeRef(attempt)));
-  if (closed.kind === 'unknown') return false;
+  if (closed.kind === 'unknown') return undefined;
   const confirmed = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
-  const { decision } = await settleAttempt(ctx, attempt.id, confirmed, { source: 'close', closing: true });
-  return decision.resolved;
+  let result: T | undefined;
+  const evidence = { source: 'close' as const, closing: true, closeDeferred: closed.kind === 'closing', keepOrderOpen: opts.keepOrderOpen };
+  const { decision, order } = await settleAttempt(ctx, attempt.id, confirmed, evidence, {
+    after: opts.then && (async (tx, settled, attempts) => void (result = await opts.then!(tx, settled, attempts))),
+  });
+  return decision.resolved ? { order, result } : undefined;
 }
 
 /** A CREATED order (or a PAYING one whose attempts are all settled) closes locally. */
@@ -167,14 +177,15 @@ async function closeIfNoOpenAttempt(
 export const EXPIRE_BATCH_ORDERS = 500;
 
 /**
- * The sweeper for CREATED orders past their expiry (no channel attempt to close). The list and
+ * The sweeper for unpaid orders past their expiry with no attempt left to watch: CREATED ones, and
+ * PAYING ones whose every attempt was refused or closed (no query job will close them). The list and
  * the check under the lock use the same cutoff, so an order listed is an order closed (unless it
  * was paid meanwhile): no clock skew between Node and PostgreSQL can make the sweep spin.
  */
-export async function expireCreatedOrders(ctx: ServiceContext): Promise<number> {
+export async function expireUnwatchedOrders(ctx: ServiceContext): Promise<number> {
   const cutoff = ctx.now();
-  const expired = await listExpiredCreatedOrders(ctx.pool, cutoff, EXPIRE_BATCH_ORDERS);
-  const isExpiredAndUnpaid = (o: OrderRow) => o.state === 'CREATED' && o.expiresAt <= cutoff;
-  for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired before any payment attempt', isExpiredAndUnpaid);
+  const expired = await listExpiredUnwatchedOrders(ctx.pool, cutoff, EXPIRE_BATCH_ORDERS);
+  const isExpiredAndUnpaid = (o: OrderRow) => (o.state === 'CREATED' || o.state === 'PAYING') && o.expiresAt <= cutoff;
+  for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired with no payment attempt the channel could still pay', isExpiredAndUnpaid);
   return expired.length;
 }

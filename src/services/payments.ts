@@ -14,6 +14,7 @@ import { orderView, paymentView, type OrderView, type PaymentView } from './view
 import { emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
 import { queryJob } from './reconcile.ts';
+import { closeAndConfirm } from './orders.ts';
 import type { ServiceContext } from './context.ts';
 
 export interface PayInput {
@@ -49,6 +50,13 @@ export async function payOrder(
   return { order: orderView(opened.order, attempts), payment: paymentView(attempt) };
 }
 
+/** Concurrent switches can take the freed slot between our close and our open; give up after this many. */
+const SWITCH_ROUNDS_MAX = 3;
+
+/**
+ * Flow 2, phase 1: reuses the open attempt for the same channel and method, or opens one. An open
+ * attempt of another channel or method is closed at its channel first (switchAttempt).
+ */
 async function openOrReuseAttempt(
   ctx: ServiceContext,
   appId: string,
@@ -56,31 +64,70 @@ async function openOrReuseAttempt(
   channel: string,
   method: string,
 ): Promise<OpenedAttempt> {
-  const result = await withTransaction(ctx.pool, async (tx) => {
-    const order = await lockOrder(tx, orderId);
-    if (!order || order.appId !== appId) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
-    if (order.state === 'PAID') throw new PaycenterError('order_paid', 'The order is already paid.', { orderId });
-    if (order.state === 'CLOSED') throw new PaycenterError('order_closed', 'The order is closed and can no longer be paid.', { orderId });
-    const attempts = await listAttempts(tx, orderId);
-    if (order.expiresAt <= ctx.now()) {
-      if (order.state === 'CREATED') {
-        const closed = await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt');
-        await emitEvent(ctx, tx, closed, 'order.closed', attempts);
-        return { expired: true as const };
+  for (let round = 1; ; round++) {
+    const found = await withTransaction(ctx.pool, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      if (!order || order.appId !== appId) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
+      throwUnlessPayable(order);
+      const attempts = await listAttempts(tx, orderId);
+      if (order.expiresAt <= ctx.now()) {
+        if (order.state === 'CREATED') {
+          const closed = await moveOrder(tx, order, 'CLOSED', 'expired before any payment attempt');
+          await emitEvent(ctx, tx, closed, 'order.closed', attempts);
+          return { kind: 'expired' as const };
+        }
+        throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });
       }
-      throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });
+      const open = attempts.find((a) => isOpenAttempt(a.state));
+      if (!open) return { kind: 'opened' as const, opened: await startAttempt(ctx, tx, order, attempts, channel, method) };
+      if (open.channel === channel && open.method === method) return { kind: 'opened' as const, opened: { order, attempts, attempt: open } };
+      return { kind: 'switch' as const, from: open };
+    });
+    if (found.kind === 'expired') throw new PaycenterError('order_closed', 'The order has expired and can no longer be paid.', { orderId });
+    if (found.kind === 'opened') return found.opened;
+    if (round > SWITCH_ROUNDS_MAX) {
+      throw new PaycenterError(
+        'payment_switch_in_progress',
+        'Other requests are switching this order between channels at the same time; retry once they are done.',
+        { orderId },
+      );
     }
-    const open = attempts.find((a) => isOpenAttempt(a.state));
-    if (open) {
-      if (open.channel === channel && open.method === method) return { order, attempts, attempt: open };
-      throw new PaycenterError('invalid_request', `The order is being paid with ${open.channel}/${open.method}; close it first.`, {
-        field: 'channel',
-      });
-    }
-    return startAttempt(ctx, tx, order, attempts, channel, method);
+    const switched = await switchAttempt(ctx, found.from, channel, method);
+    if (switched) return switched;
+  }
+}
+
+function throwUnlessPayable(order: OrderRow): void {
+  if (order.state === 'PAID') throw new PaycenterError('order_paid', 'The order is already paid.', { orderId: order.id });
+  if (order.state === 'CLOSED') {
+    throw new PaycenterError('order_closed', 'The order is closed and can no longer be paid.', { orderId: order.id });
+  }
+}
+
+/**
+ * The buyer switches channel or method: the open attempt is closed at its channel and confirmed
+ * by a query; then, in the transaction that records that answer, the next attempt is opened —
+ * unless the answer was a payment (the order is PAID and nothing new opens). An attempt the
+ * channel can only refuse from its expiry on is CLOSING and stays watched. Undefined when
+ * another request opened an attempt meanwhile.
+ */
+async function switchAttempt(ctx: ServiceContext, open: AttemptRow, channel: string, method: string): Promise<OpenedAttempt | undefined> {
+  const closed = await closeAndConfirm(ctx, open, {
+    keepOrderOpen: true,
+    then: async (tx, order, attempts) => {
+      if (order.state !== 'PAYING' || attempts.some((a) => isOpenAttempt(a.state))) return undefined;
+      return startAttempt(ctx, tx, order, attempts, channel, method);
+    },
   });
-  if ('expired' in result) throw new PaycenterError('order_closed', 'The order has expired and can no longer be paid.', { orderId });
-  return result;
+  if (!closed) {
+    throw new PaycenterError(
+      'channel_unavailable',
+      `${open.channel} has not confirmed the close of the current payment yet; retry the same request. No second payment is opened before it does.`,
+      { paymentId: open.id, orderId: open.orderId },
+    );
+  }
+  throwUnlessPayable(closed.order);
+  return closed.result;
 }
 
 async function startAttempt(

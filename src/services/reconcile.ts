@@ -4,7 +4,7 @@
 import { withTransaction } from '../store/db.ts';
 import { findAttempt, findOrderById, listAttempts, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
 import { addJob, type JobSpec } from '../store/jobs.ts';
-import { isOpenAttempt } from '../domain/states.ts';
+import { isOpenAttempt, isWatchedAttempt } from '../domain/states.ts';
 import { nextQuery, type NextQuery } from '../domain/schedule.ts';
 import { callChannel, tradeRef } from './channel-calls.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
@@ -31,7 +31,7 @@ export function queryNowJob(attemptId: string): JobSpec {
 
 /** True when nothing about this attempt can change any more. */
 function isSettled(order: OrderRow, attempt: AttemptRow): boolean {
-  return !isOpenAttempt(attempt.state) && order.state !== 'EXCEPTION';
+  return !isWatchedAttempt(attempt.state) && order.state !== 'EXCEPTION';
 }
 
 export async function runAttemptQuery(ctx: ServiceContext, payload: QueryJobPayload): Promise<void> {
@@ -54,7 +54,7 @@ export async function runAttemptQuery(ctx: ServiceContext, payload: QueryJobPayl
   const { decision } = await settleAttempt(ctx, attempt.id, status, { source: 'query', closing: false });
   if (decision.resolved) return;
   const expired = now >= order.expiresAt;
-  if (expired && isOpenAttempt(attempt.state) && (status.kind === 'not_paid' || status.kind === 'not_found')) {
+  if (expired && isWatchedAttempt(attempt.state) && (status.kind === 'not_paid' || status.kind === 'not_found')) {
     if (await closeAndConfirm(ctx, attempt)) return;
   }
   if (!payload.once) await escalateIfScheduleExhausted(ctx, order.id, next);
@@ -75,4 +75,15 @@ async function escalateIfScheduleExhausted(ctx: ServiceContext, orderId: string,
     return true;
   });
   if (moved) ctx.log.warn({ orderId }, 'order moved to EXCEPTION; querying continues slowly');
+}
+
+/**
+ * The close_attempt job: another attempt of the order was paid, so this one is closed at its
+ * channel before the buyer can pay it too. Throws while the channel's answer is unknown, so the
+ * job runner retries it with back-off.
+ */
+export async function runCloseAttempt(ctx: ServiceContext, payload: { attemptId: string }): Promise<void> {
+  const attempt = await findAttempt(ctx.pool, payload.attemptId);
+  if (!attempt || !isOpenAttempt(attempt.state)) return;
+  if (!(await closeAndConfirm(ctx, attempt))) throw new Error(`closing attempt ${attempt.id} at ${attempt.channel}: no answer yet`);
 }

@@ -12,6 +12,7 @@ import {
   type OrderStatePatch,
 } from '../store/orders.ts';
 import { insertEvent } from '../store/events.ts';
+import { addJob, type JobSpec } from '../store/jobs.ts';
 import { checkTransition, isOpenAttempt, type AttemptState, type OrderState } from '../domain/states.ts';
 import { assert } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -76,7 +77,11 @@ export async function emitEvent(
   if ((await insertEvent(tx, event, ctx.outbox.brokers)) > 0) afterCommit(tx, ctx.outbox.wake);
 }
 
-/** Applies a decision to rows read under the order's lock; `attempts` are all of the order's attempts. */
+/**
+ * Applies a decision to rows read under the order's lock; `attempts` are all of the order's
+ * attempts. An order just paid has its other open attempts closed at their channels right away,
+ * so the buyer cannot pay a second time through them.
+ */
 export async function applyDecision(
   ctx: ServiceContext,
   tx: Tx,
@@ -84,7 +89,7 @@ export async function applyDecision(
   attempt: AttemptRow,
   attempts: AttemptRow[],
   d: Decision,
-): Promise<OrderRow> {
+): Promise<{ order: OrderRow; attempts: AttemptRow[] }> {
   let current = attempts;
   if (d.attempt) {
     const moved = await moveAttempt(tx, attempt, d.attempt.to, d.reason, {
@@ -95,7 +100,16 @@ export async function applyDecision(
   }
   const updated = d.order ? await moveOrder(tx, order, d.order.to, d.reason, { paidAttemptId: d.order.paidAttemptId }) : order;
   if (d.event) await emitEvent(ctx, tx, updated, d.event, current);
-  return updated;
+  if (d.order?.to === 'PAID') {
+    for (const other of current) if (isOpenAttempt(other.state)) await addJob(tx, closeAttemptJob(other.id));
+  }
+  return { order: updated, attempts: current };
+}
+
+export const CLOSE_ATTEMPT_TASK = 'close_attempt';
+
+export function closeAttemptJob(attemptId: string): JobSpec {
+  return { task: CLOSE_ATTEMPT_TASK, payload: { attemptId }, jobKey: `close:${attemptId}` };
 }
 
 export interface Settlement {
@@ -103,27 +117,35 @@ export interface Settlement {
   order: OrderRow;
 }
 
+export interface SettleHooks {
+  /** Runs first in the transaction, under the order's lock (e.g. storing the notification). */
+  before?: (tx: Tx) => Promise<void>;
+  /** Runs last in the transaction, with the order and attempts as the answer left them. */
+  after?: (tx: Tx, order: OrderRow, attempts: AttemptRow[]) => Promise<void>;
+}
+
 /**
  * Applies a channel's answer about one attempt: locks the order, reads its attempts, decides
- * purely, applies. `before` runs first in the same transaction (e.g. storing the notification).
+ * purely, applies — one transaction, with the hooks inside it.
  */
 export async function settleAttempt(
   ctx: ServiceContext,
   attemptId: string,
   status: TradeStatus,
   evidence: Omit<DecisionContext, 'otherOpenAttempt'>,
-  before?: (tx: Tx) => Promise<void>,
+  hooks: SettleHooks = {},
 ): Promise<Settlement> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
     const order = await lockOrderOfAttempt(tx, attemptId);
     assert(order, `attempt ${attemptId} or its order vanished`);
     const attempts = await listAttempts(tx, order.id);
     const attempt = attempts.find((a) => a.id === attemptId)!;
-    if (before) await before(tx);
+    if (hooks.before) await hooks.before(tx);
     const otherOpenAttempt = attempts.some((a) => a.id !== attemptId && isOpenAttempt(a.state));
     const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt });
-    const updated = await applyDecision(ctx, tx, order, attempt, attempts, decision);
-    return { decision, order: updated };
+    const applied = await applyDecision(ctx, tx, order, attempt, attempts, decision);
+    if (hooks.after) await hooks.after(tx, applied.order, applied.attempts);
+    return { decision, order: applied.order };
   });
   if (settlement.decision.anomaly) {
     ctx.metrics.anomalies.inc({ kind: settlement.decision.anomaly });

@@ -225,9 +225,14 @@ export function updateAttemptState(
 }
 
 /** CREATED orders that expired at or before `cutoff`, for the sweeper. */
-export async function listExpiredCreatedOrders(q: Queryable, cutoff: Date, limit: number): Promise<{ id: string }[]> {
+/** CREATED or PAYING orders past their expiry with no attempt the channel could still pay. */
+export async function listExpiredUnwatchedOrders(q: Queryable, cutoff: Date, limit: number): Promise<{ id: string }[]> {
   const { rows } = await q.query<{ id: string }>(
-    `SELECT id FROM orders WHERE state = 'CREATED' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+    `SELECT o.id FROM orders o
+      WHERE o.state IN ('CREATED', 'PAYING') AND o.expires_at <= $1
+        AND NOT EXISTS (SELECT 1 FROM payment_attempts a
+                         WHERE a.order_id = o.id AND a.state IN ('CREATING', 'PENDING', 'CLOSING'))
+      ORDER BY o.expires_at LIMIT $2`,
     [cutoff, limit],
   );
   return rows;

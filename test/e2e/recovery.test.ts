@@ -8,7 +8,7 @@ import { addJob } from '../../src/store/jobs.ts';
 import { queryJob } from '../../src/services/reconcile.ts';
 import { moveOrder } from '../../src/services/state-change.ts';
 import { newId, newOutTradeNo } from '../../src/domain/ids.ts';
-import { expireCreatedOrders } from '../../src/services/orders.ts';
+import { expireUnwatchedOrders } from '../../src/services/orders.ts';
 
 let pc: TestPaycenter;
 beforeAll(async () => {
@@ -93,9 +93,9 @@ describe('recovery points of the pay flow', () => {
     await new Promise((r) => setTimeout(r, 1100));
     // A clock 30 s behind sees nothing expired yet, and must simply find nothing to do.
     const behind = { ...pc.running.ctx, now: () => new Date(Date.now() - 30_000) };
-    expect(await expireCreatedOrders(behind)).toBe(0);
+    expect(await expireUnwatchedOrders(behind)).toBe(0);
     expect((await getOrder(stale.body.id)).state).toBe('CREATED');
-    await expireCreatedOrders(pc.running.ctx);
+    await expireUnwatchedOrders(pc.running.ctx);
     expect((await getOrder(stale.body.id)).state).toBe('CLOSED');
     expect((await getOrder(fresh.body.id)).state).toBe('CREATED');
     const { rows } = await pc.db.pool.query("SELECT count(*)::int AS n FROM events WHERE order_id = $1 AND type = 'order.closed'", [stale.body.id]);

@@ -45,6 +45,12 @@ const DOCUMENTED_EDGES: Record<Entity, ReadonlySet<string>> = {
     'PENDING→SUCCEEDED',
     'PENDING→FAILED',
     'PENDING→CLOSED',
+    // README "Switching channels": a close the channel can only honour from the trade's expiry
+    // on leaves the attempt CLOSING, watched until the channel closes it or reports it paid.
+    'CREATING→CLOSING',
+    'PENDING→CLOSING',
+    'CLOSING→CLOSED',
+    'CLOSING→SUCCEEDED',
     'CLOSED→SUCCEEDED',
     'FAILED→SUCCEEDED',
   ]),

@@ -28,6 +28,8 @@ describe('transition tables', () => {
     expect(attemptTransitions.CLOSED).toEqual(['SUCCEEDED']);
     expect(attemptTransitions.FAILED).toEqual(['SUCCEEDED']);
     expect(attemptTransitions.SUCCEEDED).toEqual([]);
+    expect(attemptTransitions.CLOSING).toEqual(['SUCCEEDED', 'CLOSED']);
+    expect(isAllowedTransition('attempt', 'CLOSING', 'PENDING')).toBe(false);
     expect(isAllowedTransition('attempt', null, 'CREATING')).toBe(true);
     expect(isAllowedTransition('attempt', 'PENDING', 'CREATING')).toBe(false);
   });
@@ -105,6 +107,39 @@ describe('decideOnTradeStatus', () => {
     const notFound: TradeStatus = { kind: 'not_found' };
     expect(decideOnTradeStatus(order('PAYING'), attempt('CREATING'), notFound, q)).toMatchObject({ resolved: false });
     expect(decideOnTradeStatus(order('PAYING'), attempt('CREATING'), notFound, closing).order?.to).toBe('CLOSED');
+  });
+
+  describe('a close the channel can only honour at the trade’s expiry (UnionPay, an unscanned Alipay QR)', () => {
+    const deferred = { ...closing, closeDeferred: true };
+    const switching = { ...deferred, keepOrderOpen: true };
+
+    it('leaves the attempt CLOSING, still watched, and closes the order as the merchant asked', () => {
+      for (const status of [{ kind: 'not_found' }, { kind: 'not_paid' }] as TradeStatus[]) {
+        expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), status, deferred)).toMatchObject({
+          attempt: { to: 'CLOSING' },
+          order: { to: 'CLOSED' },
+          event: 'order.closed',
+          resolved: true,
+        });
+      }
+    });
+
+    it('keeps the order open when the buyer switches to another attempt', () => {
+      const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'not_found' }, switching);
+      expect(d).toMatchObject({ attempt: { to: 'CLOSING' }, resolved: true });
+      expect(d.order).toBeUndefined();
+      const closedNow = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...closing, keepOrderOpen: true });
+      expect(closedNow.attempt?.to).toBe('CLOSED');
+      expect(closedNow.order).toBeUndefined();
+    });
+
+    it('lets a CLOSING attempt end CLOSED or SUCCEEDED, a payment on it counting like any other', () => {
+      expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), { kind: 'closed' }, q).attempt?.to).toBe('CLOSED');
+      expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), paid(), q)).toMatchObject({ attempt: { to: 'SUCCEEDED' }, order: { to: 'PAID' } });
+      expect(decideOnTradeStatus(order('PAID', 'pay_0'), attempt('CLOSING'), paid(), q).anomaly).toBe('duplicate_payment');
+      expect(decideOnTradeStatus(order('CLOSED'), attempt('CLOSING'), paid(), q).anomaly).toBe('late_payment');
+      expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), { kind: 'not_found' }, q)).toMatchObject({ resolved: false });
+    });
   });
 
   it('infers nothing from unknown or not-paid answers (G6)', () => {
