@@ -21,11 +21,11 @@ import {
   createScratchDatabase,
   freePort,
   openServer,
-  registerSandboxMerchant,
   spawnPaycenter,
   waitReady,
   type Child,
 } from '../src/harness/processes.ts';
+import { generateSandboxMerchants, registerOverHttp, registerSandboxMerchants, sandboxChannelsSection } from '../src/runtime/sandbox-merchants.ts';
 
 export interface BenchOptions {
   orders: number;
@@ -113,9 +113,11 @@ export async function runBench(opts: BenchOptions): Promise<void> {
       sandbox = child;
       cleanup.push(() => child.stop());
       await waitReady(child, `${bankUrl}/sandbox/faults`);
-      const wechatpay = await registerSandboxMerchant(bankUrl, baseUrl);
+      const merchants = generateSandboxMerchants();
+      const registered = await registerSandboxMerchants(registerOverHttp(bankUrl), merchants, ['wechatpay']);
+      const channels = sandboxChannelsSection(merchants, registered, { sandbox: bankUrl, paycenter: baseUrl });
       const configPath = join(tmp, 'paycenter.json');
-      await writeFile(configPath, JSON.stringify({ channels: { wechatpay } }), { mode: 0o600 });
+      await writeFile(configPath, JSON.stringify({ channels }), { mode: 0o600 });
       Object.assign(env, { PAYCENTER_CONFIG: configPath, PAYCENTER_SANDBOX: 'off' });
     } else {
       env.PAYCENTER_SANDBOX = 'on';

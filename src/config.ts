@@ -3,10 +3,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { ConfigError, int, msList, num, oneOf, optionalApiKey, optionalUrl, parseOnOff, str, type Source } from './config/read.ts';
 import { parseWechatpay, type WechatpayConfig } from './config/wechatpay.ts';
+import { parseAlipay, type AlipayConfig } from './config/alipay.ts';
+import { parseUnionpay, type UnionpayConfig } from './config/unionpay.ts';
 import { DEFAULT_DELIVERY_SCHEDULE_MS } from './domain/delivery-schedule.ts';
 import { isWebhookSecret } from './domain/webhook-signature.ts';
 
-export { ConfigError, parseWechatpay, type WechatpayConfig };
+export { ConfigError, parseAlipay, parseUnionpay, parseWechatpay, type AlipayConfig, type UnionpayConfig, type WechatpayConfig };
 
 export interface DeliveryConfig {
   /** Delays between delivery attempts, in ms; after the last one the delivery is dead. */
@@ -42,7 +44,7 @@ export interface Config {
   duplicateWindowMs: number;
   sandbox: boolean;
   sandboxTimeScale: number;
-  channels: { wechatpay?: WechatpayConfig };
+  channels: { wechatpay?: WechatpayConfig; alipay?: AlipayConfig; unionpay?: UnionpayConfig };
   logLevel: string;
   /** Connections in the PostgreSQL pool used by the API and services. */
   databasePoolSize: number;
@@ -82,7 +84,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
   const channels = parseChannels(file.channels);
   const sandboxSetting = pick('PAYCENTER_SANDBOX');
   const sandbox =
-    sandboxSetting === undefined ? channels.wechatpay === undefined : parseOnOff('PAYCENTER_SANDBOX', sandboxSetting);
+    sandboxSetting === undefined ? Object.keys(channels).length === 0 : parseOnOff('PAYCENTER_SANDBOX', sandboxSetting);
   const orderTtlMs = int('PAYCENTER_ORDER_TTL_MS', pick('PAYCENTER_ORDER_TTL_MS'), FIFTEEN_MINUTES_MS, 60_000, 90 * 86_400_000);
   const schedule = pick('PAYCENTER_QUERY_SCHEDULE');
   const config: Config = {
@@ -119,8 +121,8 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     jobLockTimeoutMs: int('PAYCENTER_JOB_LOCK_TIMEOUT_MS', pick('PAYCENTER_JOB_LOCK_TIMEOUT_MS'), 300_000, 10_000, 14_400_000),
     delivery: parseDelivery(pick),
   };
-  if (!config.sandbox && !config.channels.wechatpay) {
-    throw new ConfigError('PAYCENTER_SANDBOX', 'is off but no channel is configured under channels.wechatpay');
+  if (!config.sandbox && Object.keys(config.channels).length === 0) {
+    throw new ConfigError('PAYCENTER_SANDBOX', 'is off but no channel is configured under channels (wechatpay, alipay, unionpay)');
   }
   return config;
 }
@@ -154,13 +156,17 @@ function natsStream(value: unknown): string {
   return s;
 }
 
+const CHANNEL_SECTIONS = ['wechatpay', 'alipay', 'unionpay'];
+
 function parseChannels(value: unknown): Config['channels'] {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) throw new ConfigError('channels', 'must be an object');
-  const channels = value as Source;
-  const unknown = Object.keys(channels).filter((k) => k !== 'wechatpay');
-  if (unknown.length > 0) throw new ConfigError(`channels.${unknown[0]}`, 'is not a supported channel (wechatpay)');
-  if (channels.wechatpay === undefined) return {};
-  return { wechatpay: parseWechatpay(channels.wechatpay) };
+  const c = value as Source;
+  const unknown = Object.keys(c).find((k) => !CHANNEL_SECTIONS.includes(k));
+  if (unknown !== undefined) throw new ConfigError(`channels.${unknown}`, `is not a supported channel (${CHANNEL_SECTIONS.join(', ')})`);
+  return {
+    ...(c.wechatpay !== undefined && { wechatpay: parseWechatpay(c.wechatpay) }),
+    ...(c.alipay !== undefined && { alipay: parseAlipay(c.alipay) }),
+    ...(c.unionpay !== undefined && { unionpay: parseUnionpay(c.unionpay) }),
+  };
 }
-

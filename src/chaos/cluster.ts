@@ -5,7 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, registerSandboxMerchant, spawnPaycenter, waitForPort, waitReady, type Child } from '../harness/processes.ts';
+import { freePort, spawnPaycenter, waitForPort, waitReady, type Child } from '../harness/processes.ts';
+import {
+  generateSandboxMerchants,
+  registerOverHttp,
+  registerSandboxMerchants,
+  sandboxChannelsSection,
+  type SandboxMerchants,
+} from '../runtime/sandbox-merchants.ts';
 
 const REDIS_START_MS = 10_000;
 
@@ -28,8 +35,8 @@ export interface RedisServer {
 export interface Cluster {
   sandboxUrl: string;
   instances: Instance[];
-  /** The wechatpay merchant every instance uses (for forging notifications). */
-  merchant: { mchId: string; appId: string; apiV3Key: string };
+  /** The merchants every instance uses, one per channel (for forging notifications). */
+  merchants: SandboxMerchants;
   redis: RedisServer | undefined;
   /** Base URLs of the instances that are up now. */
   liveUrls(): string[];
@@ -64,14 +71,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
     const ports = await Promise.all(Array.from({ length: opts.instances }, () => freePort()));
     const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-    const wechatpay = await registerSandboxMerchant(sandboxUrl, urls[0]!);
+    const merchants = generateSandboxMerchants();
+    const registered = await registerSandboxMerchants(registerOverHttp(sandboxUrl), merchants);
     const instances: Instance[] = [];
     for (const [index, port] of ports.entries()) {
       // Each instance hears the notifications of the attempts it opened, as behind a sticky proxy.
       const configPath = join(opts.tmpDir, `paycenter-${index}.json`);
-      await writeFile(configPath, JSON.stringify({ channels: { wechatpay: { ...wechatpay, notifyUrl: `${urls[index]}/notify/wechatpay` } } }), {
-        mode: 0o600,
-      });
+      const channels = sandboxChannelsSection(merchants, registered, { sandbox: sandboxUrl, paycenter: urls[index]! });
+      await writeFile(configPath, JSON.stringify({ channels }), { mode: 0o600 });
       const env = {
         ...opts.env,
         DATABASE_URL: opts.databaseUrl,
@@ -90,7 +97,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     return {
       sandboxUrl,
       instances,
-      merchant: { mchId: wechatpay.mchId!, appId: wechatpay.appId!, apiV3Key: wechatpay.apiV3Key! },
+      merchants,
       redis,
       liveUrls: () => instances.filter((i) => i.up).map((i) => i.url),
       async stop() {

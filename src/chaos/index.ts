@@ -146,7 +146,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         apiKey,
         liveUrls: () => cluster.liveUrls(),
         sandboxUrl: cluster.sandboxUrl,
-        forgeKeys: await readForgeKeys(pool, cluster.merchant),
+        forgeKeys: await readForgeKeys(pool, cluster.merchants.wechatpay),
         hub: receiver.hub,
         prefix: `s${opts.seed}`,
         onPurchaseDone: () => (done += 1),

@@ -13,7 +13,6 @@ import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres } from '../store/embedded.ts';
 import { databaseAnswers } from '../store/db.ts';
-import { generateMerchant } from '../runtime/sandbox-merchant.ts';
 
 export { freePort } from '../store/embedded.ts';
 
@@ -219,42 +218,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// A merchant of the standalone sandbox
-
-/**
- * Makes a merchant key pair and APIv3 key, registers them with the sandbox at `sandboxUrl` through
- * its public merchant API, and returns the `channels.wechatpay` config Paycenter needs to use it.
- */
-export async function registerSandboxMerchant(sandboxUrl: string, paycenterUrl: string): Promise<Record<string, string>> {
-  const { mchId, appId, privateKey, publicKey, certSerialNo, apiV3Key } = generateMerchant();
-  const res = await fetch(`${sandboxUrl}/sandbox/wechatpay/merchants`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      mchId,
-      appId,
-      merchantPublicKey: publicKey,
-      merchantCertSerialNo: certSerialNo,
-      apiV3Key,
-    }),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`sandbox merchant registration failed: HTTP ${res.status} ${text}`);
-  const registered = JSON.parse(text) as { platformPublicKey: string; platformPublicKeyId: string };
-  return {
-    mchId,
-    appId,
-    apiBaseUrl: `${sandboxUrl}/sandbox/wechatpay`,
-    privateKey,
-    certSerialNo,
-    apiV3Key,
-    platformPublicKey: registered.platformPublicKey,
-    platformPublicKeyId: registered.platformPublicKeyId,
-    notifyUrl: `${paycenterUrl}/notify/wechatpay`,
-  };
 }
 
 const PORT_POLL_MS = 50;

@@ -10,13 +10,17 @@ import { createPostgresGuard } from '../guard/postgres.ts';
 import { createRedisFirstGuard } from '../guard/redis-first.ts';
 import type { Channel } from '../channels/types.ts';
 import { createWechatpayChannel } from '../channels/wechatpay/index.ts';
+import { createAlipayChannel } from '../channels/alipay/index.ts';
+import { createUnionpayChannel } from '../channels/unionpay/index.ts';
+import { parseAlipay, parseUnionpay, parseWechatpay } from '../config.ts';
 import { createSandbox, migrateSandbox, type Sandbox } from '../sandbox/index.ts';
 import { createMetrics } from '../services/metrics.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { buildServer } from '../api/server.ts';
 import { startJobRunner } from '../jobs/runner.ts';
 import { ensureDefaultApp } from './default-app.ts';
-import { sandboxWechatpayConfig } from './sandbox-merchant.ts';
+import { inProcessSandboxChannels } from './sandbox-merchant.ts';
+import { SANDBOX_CHANNELS, type SandboxChannelName } from './sandbox-merchants.ts';
 import { applyConfiguredWebhookEndpoint } from '../services/webhook-endpoints.ts';
 import { startDispatcher, type Dispatcher } from '../services/delivery.ts';
 import type { BrokerPublisher, BrokerTarget } from '../delivery/types.ts';
@@ -103,8 +107,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     const selfHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const baseUrl = `http://${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${port}`;
 
-    const wechatpay = config.channels.wechatpay ?? (config.sandbox ? await sandboxWechatpayConfig(pool, server, baseUrl) : undefined);
-    if (wechatpay) channels.set('wechatpay', createWechatpayChannel(wechatpay));
+    await openChannels(config, channels, (wanted) => inProcessSandboxChannels(pool, server, baseUrl, wanted));
 
     if (sandbox) {
       await sandbox.start();
@@ -159,4 +162,22 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     await stop();
     throw err;
   }
+}
+
+/**
+ * Each channel runs with its configured credentials; in sandbox mode the ones without credentials
+ * run against the simulator, through the same config readers as real ones.
+ */
+async function openChannels(
+  config: Config,
+  channels: Map<string, Channel>,
+  simulate: (wanted: SandboxChannelName[]) => Promise<Partial<Record<SandboxChannelName, Record<string, unknown>>>>,
+): Promise<void> {
+  const simulated = config.sandbox ? await simulate(SANDBOX_CHANNELS.filter((name) => !config.channels[name])) : {};
+  const wechatpay = config.channels.wechatpay ?? (simulated.wechatpay && parseWechatpay(simulated.wechatpay));
+  const alipay = config.channels.alipay ?? (simulated.alipay && parseAlipay(simulated.alipay));
+  const unionpay = config.channels.unionpay ?? (simulated.unionpay && parseUnionpay(simulated.unionpay));
+  if (wechatpay) channels.set('wechatpay', createWechatpayChannel(wechatpay));
+  if (alipay) channels.set('alipay', createAlipayChannel(alipay));
+  if (unionpay) channels.set('unionpay', createUnionpayChannel(unionpay));
 }
