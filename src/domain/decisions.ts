@@ -33,6 +33,8 @@ export interface DecisionContext {
   closeDeferred?: boolean;
   /** The order stays open whatever this attempt's fate: the buyer is switching to another attempt. */
   keepOrderOpen?: boolean;
+  /** The attempt's expiry at the channel has not passed: a trade created now could still be paid. */
+  beforeExpiry?: boolean;
   /** Another attempt of the order is still open (CREATING or PENDING). */
   otherOpenAttempt: boolean;
 }
@@ -67,6 +69,11 @@ export function decideOnTradeStatus(
       // Early "not found" can mean "not created yet"; only once we have closed the trade may we
       // conclude it never existed (and now never can).
       if (ctx.closeDeferred) return decideClosing(order, attempt, `${ctx.source}: not created yet; the channel refuses it after its expiry`, ctx);
+      // Our own create may still be on its way to the channel (a pay call in flight, or one that
+      // timed out): until the expiry the trade could yet appear, so it stays watched.
+      if (ctx.closing && attempt.state === 'CREATING' && ctx.beforeExpiry) {
+        return decideClosing(order, attempt, `${ctx.source}: not found, but our create may still arrive before the expiry`, ctx);
+      }
       return ctx.closing
         ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, ctx)
         : NOTHING(`${ctx.source}: trade not found yet`);

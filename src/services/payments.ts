@@ -11,7 +11,7 @@ import { isOpenAttempt } from '../domain/states.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
 import { methodsOf } from '../domain/channels.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
-import { emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
+import { closeAttemptJob, emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
 import { queryJob } from './reconcile.ts';
 import { closeAndConfirm } from './orders.ts';
@@ -183,6 +183,9 @@ async function createAtChannel(ctx: ServiceContext, opened: OpenedAttempt): Prom
       channelCode: result.code,
     });
   }
-  // Null when a notification or query settled the attempt while the channel call was in flight: its word stands.
-  return moved ?? (await findAttempt(ctx.pool, attempt.id))!;
+  if (moved) return moved;
+  // A notification, a query or a switch settled the attempt while the channel call was in flight:
+  // its word stands. A trade created after a switch closed the attempt is closed at once.
+  if (result.kind === 'created') await addJob(ctx.pool, closeAttemptJob(attempt.id));
+  return (await findAttempt(ctx.pool, attempt.id))!;
 }

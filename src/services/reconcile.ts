@@ -4,7 +4,7 @@
 import { withTransaction } from '../store/db.ts';
 import { findAttempt, findOrderById, listAttempts, lockOrder, type AttemptRow, type OrderRow } from '../store/orders.ts';
 import { addJob, type JobSpec } from '../store/jobs.ts';
-import { isOpenAttempt, isWatchedAttempt } from '../domain/states.ts';
+import { isWatchedAttempt } from '../domain/states.ts';
 import { nextQuery, type NextQuery } from '../domain/schedule.ts';
 import { callChannel, tradeRef } from './channel-calls.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
@@ -78,12 +78,12 @@ async function escalateIfScheduleExhausted(ctx: ServiceContext, orderId: string,
 }
 
 /**
- * The close_attempt job: another attempt of the order was paid, so this one is closed at its
- * channel before the buyer can pay it too. Throws while the channel's answer is unknown, so the
- * job runner retries it with back-off.
+ * The close_attempt job: another attempt of the order was paid, or a switch closed this one while
+ * its create was still on the way, so it is closed at its channel before the buyer can pay it.
+ * Throws while the channel's answer is unknown, so the job runner retries it with back-off.
  */
 export async function runCloseAttempt(ctx: ServiceContext, payload: { attemptId: string }): Promise<void> {
   const attempt = await findAttempt(ctx.pool, payload.attemptId);
-  if (!attempt || !isOpenAttempt(attempt.state)) return;
+  if (!attempt || !isWatchedAttempt(attempt.state)) return;
   if (!(await closeAndConfirm(ctx, attempt))) throw new Error(`closing attempt ${attempt.id} at ${attempt.channel}: no answer yet`);
 }

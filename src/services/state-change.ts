@@ -132,7 +132,7 @@ export async function settleAttempt(
   ctx: ServiceContext,
   attemptId: string,
   status: TradeStatus,
-  evidence: Omit<DecisionContext, 'otherOpenAttempt'>,
+  evidence: Omit<DecisionContext, 'otherOpenAttempt' | 'beforeExpiry'>,
   hooks: SettleHooks = {},
 ): Promise<Settlement> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
@@ -142,7 +142,8 @@ export async function settleAttempt(
     const attempt = attempts.find((a) => a.id === attemptId)!;
     if (hooks.before) await hooks.before(tx);
     const otherOpenAttempt = attempts.some((a) => a.id !== attemptId && isOpenAttempt(a.state));
-    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt });
+    const beforeExpiry = ctx.now() < attempt.channelExpiresAt;
+    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt, beforeExpiry });
     const applied = await applyDecision(ctx, tx, order, attempt, attempts, decision);
     if (hooks.after) await hooks.after(tx, applied.order, applied.attempts);
     return { decision, order: applied.order };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { freePort, spawnPaycenter, type PaycenterProcess } from '../helpers/process.ts';
 import { FAST_ENV, TEST_API_KEY, orderBody, waitFor } from '../helpers/paycenter.ts';
+import { buyerPays } from '../../src/harness/buyer.ts';
 
 let db: TestDatabase;
 let current: PaycenterProcess | undefined;
@@ -15,7 +16,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('SIGKILL and restart', () => {
+const CHANNELS = [
+  { channel: 'wechatpay', method: 'native' },
+  { channel: 'alipay', method: 'qr' },
+  { channel: 'alipay', method: 'page' },
+  { channel: 'unionpay', method: 'gateway' },
+];
+
+describe.each(CHANNELS)('SIGKILL and restart, $channel $method', ({ channel, method }) => {
   it('ends with the order PAID when killed after the buyer paid and before any notification was acknowledged', async () => {
     const port = await freePort();
     // The first query waits 3 s so the kill lands before it; notifications are all dropped, so
@@ -27,22 +35,20 @@ describe('SIGKILL and restart', () => {
     await fetch(`${base}/sandbox/faults`, { method: 'PUT', headers: auth, body: JSON.stringify({ dropNotifications: true }) });
     const order = await (await fetch(`${base}/v1/orders`, { method: 'POST', headers: auth, body: JSON.stringify(orderBody()) })).json();
     const pay = await (
-      await fetch(`${base}/v1/orders/${order.id}/pay`, { method: 'POST', headers: auth, body: JSON.stringify({ channel: 'wechatpay' }) })
+      await fetch(`${base}/v1/orders/${order.id}/pay`, { method: 'POST', headers: auth, body: JSON.stringify({ channel, method }) })
     ).json();
     const outTradeNo = pay.payment.outTradeNo;
-    expect((await fetch(`${base}/sandbox/pay`, { method: 'POST', headers: auth, body: JSON.stringify({ outTradeNo }) })).status).toBe(200);
+    expect((await buyerPays(base, pay.payment)).status).toBe(200);
 
     current.child.kill('SIGKILL');
     await current.exited;
     const atKill = await db.pool.query('SELECT state FROM orders WHERE id = $1', [order.id]);
     expect(atKill.rows[0].state).toBe('PAYING');
-    const trade = await db.pool.query(
-      'SELECT state FROM sandbox_wechatpay.trades WHERE out_trade_no = $1',
-      [outTradeNo],
-    );
-    expect(trade.rows[0].state).toBe('SUCCESS');
+    // The bank's ledger, read from its own tables: paid, and no notification acknowledged.
+    const trade = await db.pool.query(`SELECT state FROM sandbox_${channel}.ledger WHERE out_trade_no = $1`, [outTradeNo]);
+    expect(trade.rows[0].state).toBe('paid');
     const acked = await db.pool.query(
-      "SELECT count(*)::int AS n FROM sandbox_wechatpay.notifications WHERE out_trade_no = $1 AND state = 'acknowledged'",
+      `SELECT count(*)::int AS n FROM sandbox_${channel}.notifications WHERE out_trade_no = $1 AND state = 'acknowledged'`,
       [outTradeNo],
     );
     expect(acked.rows[0].n).toBe(0);

@@ -133,6 +133,14 @@ describe('decideOnTradeStatus', () => {
       expect(closedNow.order).toBeUndefined();
     });
 
+    it('keeps watching a CREATING attempt not found at close until its expiry: our create may still arrive', () => {
+      const early = decideOnTradeStatus(order('PAYING'), attempt('CREATING'), { kind: 'not_found' }, { ...closing, beforeExpiry: true });
+      expect(early.attempt?.to).toBe('CLOSING');
+      const late = decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), { kind: 'not_found' }, { ...closing, beforeExpiry: false });
+      expect(late.attempt?.to).toBe('CLOSED');
+      expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'not_found' }, { ...closing, beforeExpiry: true }).attempt?.to).toBe('CLOSED');
+    });
+
     it('lets a CLOSING attempt end CLOSED or SUCCEEDED, a payment on it counting like any other', () => {
       expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), { kind: 'closed' }, q).attempt?.to).toBe('CLOSED');
       expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), paid(), q)).toMatchObject({ attempt: { to: 'SUCCEEDED' }, order: { to: 'PAID' } });
