@@ -1,0 +1,230 @@
+// The one place that gives meaning to what came back from an Alipay call (channels.md §2.6):
+// transport facts → a category → what that category means for each operation. The same
+// `sub_code` means different things to different calls (ACQ.TRADE_HAS_SUCCESS is "the trade
+// exists, query it" to a create and "paid" to a close), so each operation has its own exhaustive
+// switch. Anything unrecognised is unknown (G6). Pure: no I/O, so every table is unit-tested.
+import type { ResponseVerification } from './verify-response.ts';
+
+/** What the transport observed, before any meaning is given to it. */
+export type TransportFact =
+  | {
+      kind: 'answer';
+      status: number;
+      /** Raw body text exactly as received. */
+      body: string;
+      /** Alipay's trace_id response header, '' when absent. */
+      traceId: string;
+      /** Signature check of this answer; an unverified answer is never trusted. */
+      verification: ResponseVerification;
+    }
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'network_error'; detail: string };
+
+/** Every kind of answer we distinguish. Adding one forces a decision in each operation's switch. */
+export type AnswerCategory =
+  /** code 10000. */
+  | 'ok'
+  | 'timeout'
+  | 'network_error'
+  /** Any HTTP status but 200: Alipay answers every call, success or failure, with 200. */
+  | 'http_error'
+  /** Not JSON, error_response, no or repeated node, unsigned or badly signed: possibly forged. */
+  | 'unverified'
+  /** code 20000 (isp.unknow-error, aop.unknow-error): retry later. */
+  | 'service_unavailable'
+  /** sub_code ACQ.SYSTEM_ERROR with any code: retry with identical parameters. */
+  | 'system_error'
+  /** code 20001, 40001, 40002, 40006: the gateway refused the call before any business logic ran. */
+  | 'request_refused'
+  | 'trade_not_exist'
+  | 'trade_has_success'
+  | 'trade_has_close'
+  /** The same out_trade_no was sent before with other parameters: that trade exists. */
+  | 'context_inconsistent'
+  /** The trade is not in a state this call accepts (e.g. closing one that is not WAIT_BUYER_PAY). */
+  | 'trade_status_error'
+  | 'invalid_parameter'
+  /** code 40004 with another sub_code. */
+  | 'other_business_error'
+  /** A code Alipay does not document (or none). */
+  | 'unexpected_code';
+
+export interface Classified {
+  category: AnswerCategory;
+  /** The verified response node; only for a verified answer. */
+  node?: Record<string, unknown>;
+  /** Alipay's sub_code, else its code, else `HTTP_<status>` or the transport failure. */
+  code: string;
+  /** Alipay's sub_msg, else its msg; '' when there is none. */
+  message: string;
+  /** One line for the timeline: category, status, trace id and the first bytes of the raw answer. */
+  reason: string;
+}
+
+/** How much of a raw answer is kept in `reason`. */
+export const REASON_BODY_CHARS = 256;
+
+const SUB_CODES: Readonly<Record<string, AnswerCategory>> = {
+  'ACQ.TRADE_NOT_EXIST': 'trade_not_exist',
+  'ACQ.TRADE_HAS_SUCCESS': 'trade_has_success',
+  'ACQ.TRADE_HAS_CLOSE': 'trade_has_close',
+  'ACQ.CONTEXT_INCONSISTENT': 'context_inconsistent',
+  'ACQ.TRADE_STATUS_ERROR': 'trade_status_error',
+  'ACQ.INVALID_PARAMETER': 'invalid_parameter',
+};
+
+const REFUSED_CODES = new Set(['20001', '40001', '40002', '40006']);
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+export function categorize(fact: TransportFact): AnswerCategory {
+  if (fact.kind === 'timeout') return 'timeout';
+  if (fact.kind === 'network_error') return 'network_error';
+  if (fact.status !== 200) return 'http_error';
+  if (!fact.verification.ok) return 'unverified';
+  const code = text(fact.verification.node.code);
+  const subCode = text(fact.verification.node.sub_code);
+  if (code === '10000') return 'ok';
+  if (subCode === 'ACQ.SYSTEM_ERROR') return 'system_error';
+  if (code === '20000') return 'service_unavailable';
+  if (REFUSED_CODES.has(code)) return 'request_refused';
+  if (code !== '40004') return 'unexpected_code';
+  return Object.hasOwn(SUB_CODES, subCode) ? SUB_CODES[subCode]! : 'other_business_error';
+}
+
+export function classify(fact: TransportFact): Classified {
+  const category = categorize(fact);
+  const reason = describe(category, fact);
+  if (fact.kind !== 'answer') return { category, code: fact.kind, message: '', reason };
+  if (!fact.verification.ok) return { category, code: `HTTP_${fact.status}`, message: '', reason };
+  const { node } = fact.verification;
+  return {
+    category,
+    node,
+    code: text(node.sub_code) || text(node.code) || `HTTP_${fact.status}`,
+    message: text(node.sub_msg) || text(node.msg),
+    reason,
+  };
+}
+
+export function describe(category: AnswerCategory, fact: TransportFact): string {
+  switch (fact.kind) {
+    case 'timeout':
+      return `alipay ${category}: no answer within ${fact.timeoutMs} ms`;
+    case 'network_error':
+      return `alipay ${category}: ${fact.detail}`;
+    case 'answer': {
+      const signature = fact.verification.ok ? '' : ` signature=${fact.verification.reason}`;
+      const body = fact.body.slice(0, REASON_BODY_CHARS).replace(/\s+/g, ' ');
+      return `alipay ${category}: status=${fact.status}${signature} trace_id=${fact.traceId || '-'} body=${body}`;
+    }
+    default: {
+      const unreachable: never = fact;
+      throw new Error(`unhandled transport fact ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** precreate: a QR code, a final refusal, or "the trade may exist: query it". */
+export function createDecision(category: AnswerCategory): 'success' | 'rejected' | 'unknown' {
+  switch (category) {
+    case 'ok':
+      return 'success';
+    // Alipay looked at the call and refused it; no QR code was issued, so nothing can be paid.
+    case 'trade_has_close':
+    case 'invalid_parameter':
+    case 'request_refused':
+      return 'rejected';
+    // A trade with this out_trade_no exists (it may even be paid): only a query can say what it is.
+    case 'trade_has_success':
+    case 'context_inconsistent':
+      return 'unknown';
+    // Not documented as answers to a create: nothing is inferred from them.
+    case 'trade_not_exist':
+    case 'trade_status_error':
+    case 'other_business_error':
+    case 'unexpected_code':
+      return 'unknown';
+    case 'timeout':
+    case 'network_error':
+    case 'http_error':
+    case 'unverified':
+    case 'service_unavailable':
+    case 'system_error':
+      return 'unknown';
+    default: {
+      const unreachable: never = category;
+      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
+    }
+  }
+}
+
+/** query: the trade, "does not exist (yet)", or ask again. A query never fails a trade. */
+export function queryDecision(category: AnswerCategory): 'success' | 'not_exist' | 'unknown' {
+  switch (category) {
+    case 'ok':
+      return 'success';
+    case 'trade_not_exist':
+      return 'not_exist';
+    case 'trade_has_success':
+    case 'trade_has_close':
+    case 'context_inconsistent':
+    case 'trade_status_error':
+    case 'invalid_parameter':
+    case 'request_refused':
+    case 'other_business_error':
+    case 'unexpected_code':
+    case 'timeout':
+    case 'network_error':
+    case 'http_error':
+    case 'unverified':
+    case 'service_unavailable':
+    case 'system_error':
+      return 'unknown';
+    default: {
+      const unreachable: never = category;
+      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
+    }
+  }
+}
+
+export type CloseDecision =
+  | 'closed'
+  /** Not scanned yet, so nothing to close; it stays scannable until its time_expire. */
+  | 'not_exist'
+  | 'paid'
+  /** The trade is past WAIT_BUYER_PAY (paid, or already closed): a query says which. */
+  | 'query'
+  | 'unknown';
+
+export function closeDecision(category: AnswerCategory): CloseDecision {
+  switch (category) {
+    case 'ok':
+      return 'closed';
+    case 'trade_not_exist':
+      return 'not_exist';
+    case 'trade_has_success':
+      return 'paid';
+    case 'trade_status_error':
+      return 'query';
+    case 'trade_has_close':
+    case 'context_inconsistent':
+    case 'invalid_parameter':
+    case 'request_refused':
+    case 'other_business_error':
+    case 'unexpected_code':
+    case 'timeout':
+    case 'network_error':
+    case 'http_error':
+    case 'unverified':
+    case 'service_unavailable':
+    case 'system_error':
+      return 'unknown';
+    default: {
+      const unreachable: never = category;
+      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+// Alipay Open Platform adapter (RSA2, public-key mode; QR precreate and computer-website page pay)
+// behind the Channel interface. Each operation: build the parameters, make one signed call,
+// classify the answer (classify.ts), and read what that answer means for this operation. Nothing
+// unverified is trusted (G5) and nothing is inferred from silence (G6): every doubt is `unknown`,
+// which the caller resolves by querying.
+//
+// An Alipay QR or page trade does not exist until the buyer scans or opens it, so "trade does not
+// exist" means "not yet" until the trade's time_expire (plus a grace for clock differences) has
+// passed; only then is it final.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { AlipayConfig } from '../../config/alipay.ts';
+import type {
+  Channel,
+  ClosePaymentResult,
+  CreatePaymentInput,
+  CreatePaymentResult,
+  NotificationResult,
+  RawHttpRequest,
+  TradeRef,
+  TradeStatus,
+} from '../types.ts';
+import { REASON_BODY_CHARS, classify, closeDecision, createDecision, queryDecision, type Classified } from './classify.ts';
+import { buildNotificationAck, parseAlipayNotification } from './notification.ts';
+import { encodeForm, pagePayBizContent, precreateBizContent, signedParams, tradeRefBizContent } from './params.ts';
+import { tradeStatusFromAlipay } from './trade.ts';
+import { callAlipay, type CallContext } from './transport.ts';
+
+export interface AlipayChannelOptions {
+  now?: () => Date;
+  userAgent?: string;
+}
+
+const DEFAULT_USER_AGENT = `Paycenter/0.1 (Node.js ${process.versions.node})`;
+/** Alipay's total_amount ceiling: 100 000 000.00 yuan. */
+const AMOUNT_MINOR_MAX = 10_000_000_000;
+
+export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOptions = {}): Channel {
+  const now = opts.now ?? (() => new Date());
+  // KeyObjects are parsed once here, not per call.
+  const ctx: CallContext = {
+    gatewayUrl: config.gatewayUrl,
+    appId: config.appId,
+    privateKey: readKey('privateKey', () => createPrivateKey(config.privateKey)),
+    alipayPublicKey: readKey('alipayPublicKey', () => createPublicKey(config.alipayPublicKey)),
+    timeoutMs: config.requestTimeoutMs,
+    userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
+    now,
+  };
+  /** Past this moment Alipay refuses payment of the trade, with room for clock differences. */
+  const finalAfter = (ref: TradeRef): Date => new Date(ref.expiresAt.getTime() + config.expiryGraceMs);
+
+  async function createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult> {
+    const invalid = validateCreateInput(input);
+    if (invalid) return invalid;
+    if (input.method === 'page') return { kind: 'created', action: { type: 'redirect', url: await pagePayUrl(input) } };
+
+    const answer = classify(
+      await callAlipay(ctx, 'alipay.trade.precreate', precreateBizContent(input), { notify_url: config.notifyUrl }),
+    );
+    switch (createDecision(answer.category)) {
+      case 'success': {
+        const qrCode = answer.node?.qr_code;
+        if (typeof qrCode !== 'string' || qrCode === '') {
+          // Signed success without a QR code: the trade may exist, so query rather than fail it.
+          return { kind: 'unknown', reason: `malformed_answer: no qr_code; ${answer.reason}` };
+        }
+        if (!namesTrade(answer, input.outTradeNo)) return wrongTrade(answer);
+        return { kind: 'created', action: { type: 'qr_code', codeUrl: qrCode } };
+      }
+      case 'rejected':
+        return { kind: 'rejected', code: answer.code, message: answer.message || answer.reason };
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  /**
+   * No call is made: the signed parameters go into a GET URL on the gateway, which the buyer's
+   * browser opens; Alipay creates the trade then.
+   */
+  async function pagePayUrl(input: CreatePaymentInput): Promise<string> {
+    const params = await signedParams(ctx, 'alipay.trade.page.pay', pagePayBizContent(input), now(), {
+      notify_url: config.notifyUrl,
+      return_url: config.returnUrl,
+    });
+    return `${config.gatewayUrl}?${encodeForm(params)}`;
+  }
+
+  async function queryPayment(ref: TradeRef): Promise<TradeStatus> {
+    const answer = classify(await callAlipay(ctx, 'alipay.trade.query', tradeRefBizContent(ref.outTradeNo)));
+    switch (queryDecision(answer.category)) {
+      case 'success':
+        // The query must name our trade; an answer about another one says nothing about ours.
+        if (!answer.node || answer.node.out_trade_no !== ref.outTradeNo) return wrongTrade(answer);
+        return tradeStatusFromAlipay(answer.node, 'send_pay_date', now());
+      case 'not_exist':
+        // Not scanned yet: the QR can still be scanned until time_expire, after which it never will.
+        return now() > finalAfter(ref) ? { kind: 'closed' } : { kind: 'not_found' };
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  async function closePayment(ref: TradeRef): Promise<ClosePaymentResult> {
+    const answer = classify(await callAlipay(ctx, 'alipay.trade.close', tradeRefBizContent(ref.outTradeNo)));
+    switch (closeDecision(answer.category)) {
+      case 'closed':
+        return namesTrade(answer, ref.outTradeNo) ? { kind: 'closed' } : wrongTrade(answer);
+      case 'not_exist': {
+        // Nothing to close yet, and a close cannot stop a later scan: watch it until it can no longer be paid.
+        const until = finalAfter(ref);
+        return now() > until ? { kind: 'closed' } : { kind: 'closing', until };
+      }
+      case 'paid':
+        return { kind: 'paid' };
+      case 'query': {
+        // Only WAIT_BUYER_PAY trades can be closed; this one is past it, either paid or closed already.
+        const status = await queryPayment(ref);
+        if (status.kind === 'paid' || status.kind === 'closed') return { kind: status.kind };
+        const detail = status.kind === 'unknown' ? status.reason : status.kind;
+        return { kind: 'unknown', reason: `${answer.reason}; then query: ${detail}` };
+      }
+      case 'unknown':
+        return { kind: 'unknown', reason: answer.reason };
+    }
+  }
+
+  async function parseNotification(request: RawHttpRequest): Promise<NotificationResult> {
+    return parseAlipayNotification(request, {
+      alipayPublicKey: ctx.alipayPublicKey,
+      appId: config.appId,
+      sellerId: config.sellerId,
+      now: now(),
+    });
+  }
+
+  return {
+    name: 'alipay',
+    createPayment,
+    queryPayment,
+    closePayment,
+    parseNotification,
+    notificationAck: buildNotificationAck,
+    // Alipay signs inside the body; no header proves anything.
+    isEvidenceHeader: () => false,
+  };
+}
+
+/** Refuses locally what Alipay must never see: an unknown method, a bad amount, a foreign currency, a bad date. */
+function validateCreateInput(input: CreatePaymentInput): CreatePaymentResult | undefined {
+  if (input.method !== 'qr' && input.method !== 'page') {
+    return { kind: 'rejected', code: 'unsupported_method', message: 'alipay supports methods "qr" and "page" only' };
+  }
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0 || input.amountMinor > AMOUNT_MINOR_MAX) {
+    return {
+      kind: 'rejected',
+      code: 'invalid_amount',
+      message: `amountMinor must be a whole number of fen from 1 to ${AMOUNT_MINOR_MAX}`,
+    };
+  }
+  if (input.currency !== 'CNY') {
+    return { kind: 'rejected', code: 'unsupported_currency', message: 'alipay accepts CNY only' };
+  }
+  if (typeof input.description !== 'string' || input.description.trim() === '') {
+    return { kind: 'rejected', code: 'invalid_description', message: 'description (Alipay subject) must not be empty' };
+  }
+  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
+    return { kind: 'rejected', code: 'invalid_expiry', message: 'expiresAt is not a valid date' };
+  }
+  return undefined;
+}
+
+/** An answer that leaves out_trade_no out is about the trade we asked for; one naming another is not. */
+function namesTrade(answer: Classified, outTradeNo: string): boolean {
+  const named = answer.node?.out_trade_no;
+  return named === undefined || named === outTradeNo;
+}
+
+function wrongTrade(answer: Classified): { kind: 'unknown'; reason: string } {
+  const named = JSON.stringify(answer.node?.out_trade_no ?? null).slice(0, REASON_BODY_CHARS);
+  return { kind: 'unknown', reason: `wrong_trade: answer names out_trade_no ${named}; ${answer.reason}` };
+}
+
+/** Fails start-up with the key's name only — never its content. */
+function readKey(name: string, read: () => KeyObject): KeyObject {
+  try {
+    return read();
+  } catch {
+    throw new Error(`alipay ${name} is not a readable key`);
+  }
+}

@@ -1,0 +1,81 @@
+// Payment notifications (channels.md §2.4, §2.5): a form-encoded POST signed over its own fields.
+// Verify first, then check it names our app and our seller, then read the trade like a query
+// answer (G5). Never throws on bad input: every refusal is a stable reason code, with the
+// out_trade_no when it could be read so that the service queries the trade instead.
+import type { KeyObject } from 'node:crypto';
+import type { NotificationAck, NotificationResult, RawHttpRequest } from '../types.ts';
+import { NOTIFICATION_UNSIGNED_KEYS, buildSignContent, verifyContent } from './sign.ts';
+import { tradeStatusFromAlipay } from './trade.ts';
+
+/** Notifications are a few KiB (fund_bill_list, voucher_detail_list); anything far larger is not one. */
+export const MAX_NOTIFICATION_BYTES = 256 * 1024;
+
+export type NotificationRefusal =
+  /** Not a form body, a repeated field, or a verified one without notify_id / out_trade_no. */
+  | 'malformed'
+  /** Unsigned, or the signature does not verify with Alipay's public key. */
+  | 'bad_signature'
+  | 'wrong_app'
+  | 'wrong_merchant';
+
+export interface NotificationContext {
+  alipayPublicKey: KeyObject;
+  appId: string;
+  sellerId: string;
+  now: Date;
+}
+
+type Refused = Extract<NotificationResult, { verified: false }>;
+
+export function parseAlipayNotification(request: RawHttpRequest, ctx: NotificationContext): NotificationResult {
+  const rawBody = typeof request.rawBody === 'string' ? request.rawBody : '';
+  if (rawBody.length > MAX_NOTIFICATION_BYTES) return refuse('malformed');
+  const fields = readForm(rawBody);
+  if (!fields) return refuse('malformed');
+  const notificationId = nonEmpty(fields.notify_id);
+  const outTradeNo = nonEmpty(fields.out_trade_no);
+  const signature = nonEmpty(fields.sign);
+  const content = buildSignContent(fields, NOTIFICATION_UNSIGNED_KEYS);
+  if (signature === undefined || !verifyContent(ctx.alipayPublicKey, content, signature)) {
+    return refuse('bad_signature', notificationId, outTradeNo);
+  }
+  if (fields.app_id !== ctx.appId) return refuse('wrong_app', notificationId, outTradeNo);
+  if (fields.seller_id !== ctx.sellerId) return refuse('wrong_merchant', notificationId, outTradeNo);
+  if (notificationId === undefined || outTradeNo === undefined) return refuse('malformed', notificationId, outTradeNo);
+  return { verified: true, notificationId, outTradeNo, status: tradeStatusFromAlipay(fields, 'gmt_payment', ctx.now) };
+}
+
+/**
+ * The decoded fields (`+` is a space, `%XX` UTF-8 bytes, as the form encoding says). Undefined for
+ * an empty body or a field sent twice: which of the two Alipay signed cannot be known.
+ */
+function readForm(rawBody: string): Record<string, string> | undefined {
+  if (rawBody.trim() === '') return undefined;
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, value] of new URLSearchParams(rawBody)) {
+    if (Object.hasOwn(fields, key)) return undefined;
+    fields[key] = value;
+  }
+  return fields;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function refuse(reason: NotificationRefusal, notificationId?: string, outTradeNo?: string): Refused {
+  const result: Refused = { verified: false, reason };
+  if (notificationId !== undefined) result.notificationId = notificationId;
+  if (outTradeNo !== undefined) result.outTradeNo = outTradeNo;
+  return result;
+}
+
+/**
+ * Alipay reads only the body: exactly `success` stops its retries; anything else (here `fail`,
+ * with a 4xx for our own logs and proxies) makes it send the notification again.
+ */
+export function buildNotificationAck(accepted: boolean): NotificationAck {
+  return accepted
+    ? { statusCode: 200, contentType: 'text/plain', body: 'success' }
+    : { statusCode: 400, contentType: 'text/plain', body: 'fail' };
+}
