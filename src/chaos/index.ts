@@ -15,7 +15,7 @@ import { startReceiver } from './receiver.ts';
 import { runWorkload, type WorkloadStats } from './workload.ts';
 import { startFaults, FAULT_KINDS, type FaultCounts, type FaultKind } from './faults.ts';
 import { waitForQuiet, type InFlight } from './quiet.ts';
-import { readForgeKeys } from './forge-wechatpay.ts';
+import { loadForgers } from './forgers.ts';
 import { seededRng } from './random.ts';
 import { checkInvariants, formatInvariantTable } from './invariants.ts';
 import type { InvariantResult, WorkloadLog } from './types.ts';
@@ -146,7 +146,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         apiKey,
         liveUrls: () => cluster.liveUrls(),
         sandboxUrl: cluster.sandboxUrl,
-        forgeKeys: await readForgeKeys(pool, cluster.merchants.wechatpay),
+        forgers: await loadForgers(pool, cluster.merchants),
         hub: receiver.hub,
         prefix: `s${opts.seed}`,
         onPurchaseDone: () => (done += 1),
@@ -196,7 +196,8 @@ export function formatChaosReport(r: ChaosReport): string {
       `${(r.durationMs / 1000).toFixed(0)} s`,
     `  faults: ${r.faults.join(', ') || 'none'} — ${f.profiles} bank fault mixes, ${f.kills} SIGKILLs, ${f.redisStops} Redis stops, ` +
       `${f.terminatedConnections} connections terminated`,
-    `  workload: ${w.paidAtBank} paid at the bank, ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
+    `  workload: ${w.paidAtBank} paid at the bank, ${w.switches} channel switches (${w.closedPayTries} closed attempts paid anyway, ` +
+      `all refused unless G1/G3 say otherwise), ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
       `${w.withoutOrder} purchases left without an order${withoutOrderWhy(w)}, ${w.requestErrors} requests failed and retried`,
     r.quiet
       ? '  quiet: nothing left in flight when checked'

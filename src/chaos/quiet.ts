@@ -1,5 +1,5 @@
 // "The system went quiet": nothing is left in flight anywhere — no order or attempt waiting for
-// an answer, no delivery owed to the receiver, no notification the bank still means to send.
+// an answer (or closing at its channel), no delivery owed to the receiver, no notification the bank still means to send.
 import type { Queryable } from '../store/db.ts';
 
 export interface InFlight {
@@ -15,9 +15,11 @@ async function readInFlight(q: Queryable): Promise<InFlight> {
   const { rows } = await q.query<InFlight>(
     `SELECT
        (SELECT count(*) FROM orders WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION'))::int AS "openOrders",
-       (SELECT count(*) FROM payment_attempts WHERE state IN ('CREATING', 'PENDING'))::int AS "openAttempts",
+       (SELECT count(*) FROM payment_attempts WHERE state IN ('CREATING', 'PENDING', 'CLOSING'))::int AS "openAttempts",
        (SELECT count(*) FROM deliveries WHERE state = 'pending')::int AS "pendingDeliveries",
-       (SELECT count(*) FROM sandbox_wechatpay.notifications WHERE state = 'pending')::int AS "pendingNotifications"`,
+       (SELECT count(*) FROM sandbox_wechatpay.notifications WHERE state = 'pending')::int
+         + (SELECT count(*) FROM sandbox_alipay.notifications WHERE state = 'pending')::int
+         + (SELECT count(*) FROM sandbox_unionpay.notifications WHERE state = 'pending')::int AS "pendingNotifications"`,
   );
   return rows[0]!;
 }

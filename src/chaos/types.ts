@@ -38,8 +38,8 @@ export interface InvariantResult {
 export interface WorkloadLog {
   /**
    * Notifications the workload forged and POSTed to Paycenter, each naming a real out_trade_no.
-   * `notificationId` is the plaintext `id` of the forged body (Paycenter stores every body it
-   * receives, so a refused one is found by it even when nothing inside could be decrypted).
+   * Paycenter stores the exact body of every notification it receives, so a refused one is found
+   * by its body even when nothing inside could be read.
    */
-  forged: { outTradeNo: string; kind: string; notificationId: string }[];
+  forged: { channel: string; outTradeNo: string; kind: string; body: string }[];
 }

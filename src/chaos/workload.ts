@@ -1,10 +1,13 @@
 // The shoppers of a chaos run. Each logical purchase is submitted several times at once (with
-// and without an Idempotency-Key), paid with repeated concurrent pay calls, paid at the bank at a
-// random moment (some after expiry), closed by the merchant, or abandoned; some buyers wait with
-// the client kit's waitForPayment, and some attempts get forged notifications.
-import { generateKeyPairSync } from 'node:crypto';
+// and without an Idempotency-Key), paid through one of the three channels with repeated
+// concurrent pay calls — some buyers first open one channel's QR code or cashier and then switch
+// to another —, paid at the bank at a random moment (some after expiry), closed by the merchant,
+// or abandoned; some buyers wait with the client kit's waitForPayment, some attempts get forged
+// notifications, and some buyers try to pay an attempt Paycenter closed when they switched.
 import { createPaycenterClient, type EventHub } from '../client/index.ts';
-import { forgeNotification, type ForgeKeys } from './forge-wechatpay.ts';
+import type { PayAction } from '../channels/types.ts';
+import { buyerPays, openCashier } from '../harness/buyer.ts';
+import type { Forgers } from './forgers.ts';
 import type { Rng } from './random.ts';
 import { PURCHASE_METADATA_KEY, type WorkloadLog } from './types.ts';
 
@@ -17,7 +20,7 @@ export interface WorkloadOptions {
   /** Base URLs of the Paycenter instances up now. */
   liveUrls(): string[];
   sandboxUrl: string;
-  forgeKeys: ForgeKeys;
+  forgers: Forgers;
   hub: EventHub;
   /** Purchase ids are `<prefix>-<n>`; a run's prefix keeps its purchases apart from others'. */
   prefix: string;
@@ -30,6 +33,10 @@ export interface WorkloadStats {
   /** Why those purchases got no order: the last answer of their copies (error code, HTTP status or network). */
   withoutOrderBecause: Record<string, number>;
   paidAtBank: number;
+  /** Purchases whose buyer switched channel or method before paying. */
+  switches: number;
+  /** Attempts closed by a switch that the buyer then tried to pay; the bank must refuse each. */
+  closedPayTries: number;
   forged: number;
   waits: number;
   requestErrors: number;
@@ -45,7 +52,22 @@ const RETRIES_MAX = 8;
 const RETRY_PAUSE_MS = 250;
 /** Orders expire in this many seconds: short, so expiry races with payment often. */
 const EXPIRES_IN_SECONDS = { min: 5, max: 20 };
-const FORGE_KINDS = ['bad_signature', 'wrong_amount', 'stale_timestamp'] as const;
+/** Every channel and method the shoppers pay with. */
+const PAY_OPTIONS: readonly { channel: string; method: string }[] = [
+  { channel: 'wechatpay', method: 'native' },
+  { channel: 'alipay', method: 'qr' },
+  { channel: 'alipay', method: 'page' },
+  { channel: 'unionpay', method: 'gateway' },
+];
+const SWITCH_SHARE = 0.3;
+
+interface Payment {
+  id: string;
+  channel: string;
+  outTradeNo: string;
+  state: string;
+  action: PayAction | null;
+}
 
 export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Promise<WorkloadStats> {
   const stats: WorkloadStats = {
@@ -53,12 +75,12 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     withoutOrder: 0,
     withoutOrderBecause: {},
     paidAtBank: 0,
+    switches: 0,
+    closedPayTries: 0,
     forged: 0,
     waits: 0,
     requestErrors: 0,
   };
-  // A key the bank does not have, made once: key generation is too slow to do per forgery.
-  const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
@@ -123,36 +145,49 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     return answer.body?.error?.orderId as string | undefined;
   };
 
-  const pay = async (rng: Rng, orderId: string): Promise<string | undefined> => {
-    const calls = await Promise.all(
-      Array.from({ length: rng.int(1, 3) }, () => api(rng, 'POST', `/v1/orders/${orderId}/pay`, { channel: 'wechatpay' })),
-    );
-    return calls.find((c) => c?.status === 200)?.body.payment.outTradeNo as string | undefined;
+  /** Several concurrent pay calls, as a double-clicking buyer makes; the answer of one that succeeded. */
+  const pay = async (rng: Rng, orderId: string, option: { channel: string; method: string }) => {
+    const calls = await Promise.all(Array.from({ length: rng.int(1, 3) }, () => api(rng, 'POST', `/v1/orders/${orderId}/pay`, option)));
+    const ok = calls.find((c) => c?.status === 200)?.body;
+    return ok as { payment: Payment; order: { payments: Payment[] } } | undefined;
   };
 
-  const forge = async (rng: Rng, outTradeNo: string, amount: number) => {
-    const kind = rng.pick(FORGE_KINDS);
-    const notificationId = `EV-forged-${opts.prefix}-${outTradeNo}-${rng.int(0, 1e9)}`;
-    const forged = forgeNotification(opts.forgeKeys, {
-      outTradeNo,
-      id: notificationId,
-      amount: kind === 'wrong_amount' ? amount + 1 : amount,
-      ...(kind === 'bad_signature' ? { wrongSigningKey: strangerKey } : {}),
-      ...(kind === 'stale_timestamp' ? { timestampSeconds: Math.floor(Date.now() / 1000) - 3_600 } : {}),
-    });
+  const forge = async (rng: Rng, channel: string, outTradeNo: string, amount: number) => {
+    const forged = opts.forgers.forge(rng, channel, { outTradeNo, amount });
     // A forger, like the bank, sends again until Paycenter answers: a 5xx (a connection cut under
     // it) means it was not taken in, and only what Paycenter took in is checked.
     for (let i = 0; i < RETRIES_MAX; i++) {
       const live = opts.liveUrls();
       if (live.length === 0) return;
-      const answer = await request(rng.pick(live), 'POST', '/notify/wechatpay', forged.body, forged.headers).catch(() => undefined);
+      const answer = await request(rng.pick(live), 'POST', `/notify/${channel}`, forged.body, forged.headers).catch(() => undefined);
       if (answer && answer.status < 500) {
-        log.forged.push({ outTradeNo, kind, notificationId });
+        log.forged.push({ channel, outTradeNo, kind: forged.kind, body: forged.body });
         stats.forged += 1;
         return;
       }
       await sleep(RETRY_PAUSE_MS * (i + 1));
     }
+  };
+
+  /**
+   * Pays with one channel, or first looks at another one's QR code or cashier and switches. An
+   * attempt the switch closed for good (CLOSED) is sometimes paid anyway: the bank must refuse.
+   */
+  const choosePayment = async (rng: Rng, orderId: string): Promise<Payment | undefined> => {
+    const final = rng.pick(PAY_OPTIONS);
+    if (!rng.chance(SWITCH_SHARE)) return (await pay(rng, orderId, final))?.payment;
+    const first = (await pay(rng, orderId, rng.pick(PAY_OPTIONS.filter((o) => o !== final))))?.payment;
+    if (first?.action && rng.chance(0.5)) await openCashier(first.action).catch(() => undefined);
+    const switched = await pay(rng, orderId, final);
+    if (!switched) return undefined;
+    stats.switches += 1;
+    const old = first && switched.order.payments.find((p) => p.id === first.id);
+    if (old?.state === 'CLOSED' && rng.chance(0.3)) {
+      stats.closedPayTries += 1;
+      const tried = await request(opts.sandboxUrl, 'POST', '/sandbox/pay', { outTradeNo: old.outTradeNo }).catch(() => undefined);
+      if (tried?.status === 200) stats.paidAtBank += 1;
+    }
+    return switched.payment;
   };
 
   const shopper = async (n: number): Promise<void> => {
@@ -182,12 +217,12 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     }
     const fate = rng.next();
     if (fate < 0.75) {
-      const outTradeNo = await pay(rng, orderId);
-      if (!outTradeNo) return;
-      if (rng.chance(0.15)) await forge(rng, outTradeNo, amount);
+      const payment = await choosePayment(rng, orderId);
+      if (!payment) return;
+      if (rng.chance(0.15)) await forge(rng, payment.channel, payment.outTradeNo, amount);
       // Some buyers pay after the order expired: the bank must refuse them (closed there first).
       await sleep(rng.int(0, expiresInSeconds * 1_200));
-      const paid = await request(opts.sandboxUrl, 'POST', '/sandbox/pay', { outTradeNo }).catch(() => undefined);
+      const paid = await buyerPays(opts.sandboxUrl, payment).catch(() => undefined);
       if (paid?.status === 200) stats.paidAtBank += 1;
       if (rng.chance(0.3)) {
         const live = opts.liveUrls();

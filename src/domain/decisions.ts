@@ -33,7 +33,10 @@ export interface DecisionContext {
   closeDeferred?: boolean;
   /** The order stays open whatever this attempt's fate: the buyer is switching to another attempt. */
   keepOrderOpen?: boolean;
-  /** The attempt's expiry at the channel has not passed: a trade created now could still be paid. */
+  /**
+   * The attempt's expiry has not passed: a trade created now could still be paid, and the buyer
+   * may still pay the order another way. Unset means it has passed.
+   */
   beforeExpiry?: boolean;
   /** Another attempt of the order is still open (CREATING or PENDING). */
   otherOpenAttempt: boolean;
@@ -138,9 +141,9 @@ function decidePaid(
 
 /**
  * A trade closed at the channel can never be paid there (a payment reported later is a late
- * payment), so with no other attempt open the order cannot be paid either: it is CLOSED, whoever
- * closed the trade and whenever the answer arrives — also for an attempt closed earlier whose
- * order was left open.
+ * payment), so with no other attempt open the order cannot be paid either: it is CLOSED when we
+ * were closing it or its time is up, whoever closed the trade and whenever the answer arrives —
+ * also for an attempt closed earlier whose order was left open.
  */
 function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
   const orderChange = closeOrderUnlessPaid(order, attempt, ctx);
@@ -159,8 +162,17 @@ function decideClosing(order: OrderFacts, attempt: AttemptFacts, reason: string,
   return { attempt: { to: 'CLOSING' }, ...orderChange, reason, resolved: true };
 }
 
+/**
+ * The order closes with its last watched trade when we were closing it (the merchant asked, or
+ * its time ran out), or once its expiry has passed, whoever closed the trade. Before the expiry a
+ * trade closed by a switch (seen by a concurrent query) leaves the order open for the next attempt.
+ */
 function closeOrderUnlessPaid(order: OrderFacts, attempt: AttemptFacts, ctx: DecisionContext): Pick<Decision, 'order' | 'event'> {
   const close =
-    isAllowedTransition('order', order.state, 'CLOSED') && !ctx.otherOpenAttempt && !ctx.keepOrderOpen && attempt.state !== 'SUCCEEDED';
+    isAllowedTransition('order', order.state, 'CLOSED') &&
+    !ctx.otherOpenAttempt &&
+    !ctx.keepOrderOpen &&
+    (ctx.closing || !ctx.beforeExpiry) &&
+    attempt.state !== 'SUCCEEDED';
   return close ? { order: { to: 'CLOSED' }, event: 'order.closed' } : {};
 }

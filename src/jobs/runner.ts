@@ -2,7 +2,7 @@
 // PostgreSQL, taken with SKIP LOCKED, so any number of Paycenter processes can share them.
 import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
 import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
-import { CLOSE_ATTEMPT_TASK } from '../services/state-change.ts';
+import { CLOSE_ATTEMPT_TASK, EXPIRE_ORDERS_TASK } from '../services/state-change.ts';
 import { EXPIRE_BATCH_ORDERS, expireUnwatchedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
@@ -10,7 +10,6 @@ import type { ServiceContext } from '../services/context.ts';
 import type { Pool } from '../store/db.ts';
 import { unlockDeadWorkers } from '../store/jobs.ts';
 
-const EXPIRE_ORDERS_TASK = 'expire_orders';
 const PURGE_TASK = 'purge_expired_records';
 /** The dead-worker sweep runs at least this often. */
 const LOCK_SWEEP_INTERVAL_MAX_MS = 30_000;

@@ -1,5 +1,12 @@
-// What the channel-agnostic control API (/sandbox/pay, /sandbox/ledger) needs from each simulated
-// channel. A test names a trade by its out_trade_no only; each channel looks it up in its ledger.
+// The shape of a simulated channel: what createSandbox runs (SimulatedChannel, ChannelSandbox),
+// and what the channel-agnostic control API (/sandbox/pay, /sandbox/ledger) needs from it
+// (SandboxChannel). A test names a trade by its out_trade_no only; each channel looks it up in
+// its ledger.
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from '../logger.ts';
+import type { FaultSwitchboard } from './faults.ts';
+import type { Queryable } from './notification-store.ts';
 
 /** One trade as the bank's ledger knows it; times are ISO 8601 (UTC). */
 export interface LedgerTrade {
@@ -23,6 +30,40 @@ export interface LedgerTrade {
   notificationsDropped: number;
 }
 
+/** A trade as a channel's store lists it: LedgerTrade's facts with times as Dates and the state in the channel's word. */
+export interface LedgerEntry<ChannelState extends string> {
+  mchId: string;
+  outTradeNo: string;
+  transactionId: string | null;
+  channelState: ChannelState;
+  amount: number;
+  currency: string;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  timeExpire: Date | null;
+  notificationsSent: number;
+  notificationsAcknowledged: number;
+  notificationsDropped: number;
+}
+
+/** The control API's form of a ledger entry; `normalized` says what each of the channel's states means. */
+export function toLedgerTrade<ChannelState extends string>(
+  channel: string,
+  normalized: Readonly<Record<ChannelState, LedgerTrade['state']>>,
+  entry: LedgerEntry<ChannelState>,
+): LedgerTrade {
+  return {
+    ...entry,
+    channel,
+    state: normalized[entry.channelState],
+    createdAt: entry.createdAt.toISOString(),
+    paidAt: entry.paidAt?.toISOString() ?? null,
+    closedAt: entry.closedAt?.toISOString() ?? null,
+    timeExpire: entry.timeExpire?.toISOString() ?? null,
+  };
+}
+
 export type PayRefusal = 'trade_closed' | 'trade_expired' | 'trade_paid';
 
 export type PayResult =
@@ -37,4 +78,36 @@ export interface SandboxChannel {
   /** The buyer pays the trade; enqueues and starts sending the payment notification. */
   pay(outTradeNo: string, mchId: string | undefined): Promise<PayResult>;
   ledger(filter: { outTradeNo: string | undefined; limit: number }): Promise<LedgerTrade[]>;
+}
+
+/** What every simulated channel gets from createSandbox. */
+export interface SandboxContext {
+  db: pg.Pool;
+  log: Logger;
+  faults: FaultSwitchboard;
+  /** Factor applied to the channels' real notification retry schedules, e.g. 0.001 for tests. */
+  timeScale: number;
+  /** Overrides every channel's own notification answer timeout (its real limit) when set. */
+  notifyTimeoutMs: number | undefined;
+}
+
+/** One simulated channel as createSandbox runs it. */
+export interface ChannelSandbox {
+  /** Adds the channel's routes (its API, merchant registration, its own control routes). */
+  register(app: FastifyInstance): Promise<void>;
+  /** Resumes notifications left pending in the ledger (by a crash or another process), then keeps polling. */
+  start(): Promise<void>;
+  /** Stops timers and polling, waits for sends under way, hands pending notifications back to the ledger. */
+  stop(): Promise<void>;
+  /** The channel's side of /sandbox/pay and /sandbox/ledger. */
+  readonly control: SandboxChannel;
+}
+
+/** A simulated channel as a module: its ledger schema, and how to run it. */
+export interface SimulatedChannel {
+  readonly name: string;
+  /** Creates or updates the channel's ledger schema; idempotent; runs inside migrateSandbox's transaction. */
+  migrate(db: Queryable): Promise<void>;
+  /** No I/O here: keys are read from the ledger on first use, so creating a sandbox cannot fail on the database. */
+  create(ctx: SandboxContext): ChannelSandbox;
 }

@@ -5,23 +5,22 @@
 import { fastify, type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
-import type { SandboxChannel } from './channel.ts';
+import { alipaySandbox } from './alipay/index.ts';
+import { unionpaySandbox } from './unionpay/index.ts';
+import type { SimulatedChannel } from './channel.ts';
 import { controlRoutes } from './control-routes.ts';
 import { FaultSwitchboard } from './faults.ts';
-import { WECHATPAY_API_PREFIX, wechatpayApiRoutes } from './wechatpay/api-routes.ts';
-import { createWechatpayControl } from './wechatpay/control.ts';
-import { wechatpayMerchantRoutes } from './wechatpay/merchant-routes.ts';
-import { MerchantDirectory } from './wechatpay/merchants.ts';
-import { Notifier } from './wechatpay/notifier.ts';
-import { loadOrCreatePlatformKey, type PlatformKey } from './wechatpay/platform-key.ts';
-import { migrateWechatpayLedger } from './wechatpay/store.ts';
+import { wechatpaySandbox } from './wechatpay/index.ts';
+
+/** The simulated channels, in the order /sandbox/pay asks them. Adding a channel is adding it here. */
+const CHANNELS: readonly SimulatedChannel[] = [wechatpaySandbox, alipaySandbox, unionpaySandbox];
 
 export interface SandboxOptions {
   pool: pg.Pool;
   log: Logger;
   /** Factor applied to the channels' real notification retry schedules, e.g. 0.001 for tests. */
   timeScale: number;
-  /** A notification not answered within this is a failed attempt. Default 5000, WeChat's limit. */
+  /** A notification not answered within this is a failed attempt. Default: each channel's real limit. */
   notifyTimeoutMs?: number;
 }
 
@@ -34,60 +33,46 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-const NOTIFY_TIMEOUT_MS_DEFAULT = 5_000;
 const STANDALONE_POOL_SIZE = 10;
 
 /** Idempotent, and safe when several processes run it at once (advisory lock). */
 export async function migrateSandbox(pool: pg.Pool): Promise<void> {
-  await migrateWechatpayLedger(pool);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('paycenter.sandbox.migrate'))`);
+    for (const channel of CHANNELS) await channel.migrate(client);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export function createSandbox(opts: SandboxOptions): Sandbox {
-  const { pool, log, timeScale } = opts;
-  const notifyTimeoutMs = opts.notifyTimeoutMs ?? NOTIFY_TIMEOUT_MS_DEFAULT;
+  const { pool, log, timeScale, notifyTimeoutMs } = opts;
   if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new Error(`sandbox timeScale must be a positive number, got ${timeScale}`);
-  if (!(Number.isInteger(notifyTimeoutMs) && notifyTimeoutMs > 0)) {
+  if (notifyTimeoutMs !== undefined && !(Number.isInteger(notifyTimeoutMs) && notifyTimeoutMs > 0)) {
     throw new Error(`sandbox notifyTimeoutMs must be a positive integer, got ${notifyTimeoutMs}`);
   }
   const faults = new FaultSwitchboard();
-  const merchants = new MerchantDirectory(pool);
-
-  // The platform key comes from the ledger, so the parts that sign are built on first use.
-  interface Parts {
-    platformKey: PlatformKey;
-    notifier: Notifier;
-    channels: SandboxChannel[];
-  }
-  let parts: Promise<Parts> | undefined;
-  const assemble = (): Promise<Parts> =>
-    (parts ??= (async () => {
-      const platformKey = await loadOrCreatePlatformKey(pool);
-      const notifier = new Notifier({ db: pool, log, faults, signer: platformKey, timeScale, notifyTimeoutMs });
-      const wechatpay = createWechatpayControl({ db: pool, log, merchants, notifier, faults });
-      return { platformKey, notifier, channels: [wechatpay] };
-    })().catch((err: unknown) => {
-      parts = undefined;
-      throw err;
-    }));
+  const channels = CHANNELS.map((channel) => channel.create({ db: pool, log, faults, timeScale, notifyTimeoutMs }));
 
   return {
     async register(app) {
-      const { platformKey, channels } = await assemble();
-      await app.register(wechatpayApiRoutes({ db: pool, log, merchants, signer: platformKey, faults }), {
-        prefix: WECHATPAY_API_PREFIX,
-      });
-      await app.register(wechatpayMerchantRoutes({ merchants, platformKey }));
-      await app.register(controlRoutes({ channels, faults }));
+      for (const channel of channels) await channel.register(app);
+      await app.register(controlRoutes({ channels: channels.map((c) => c.control), faults }));
     },
 
     async start() {
-      const { notifier, platformKey } = await assemble();
-      await notifier.start();
-      log.info({ timeScale, notifyTimeoutMs, platformPublicKeyId: platformKey.keyId }, 'sandbox started');
+      for (const channel of channels) await channel.start();
+      log.info({ timeScale, channels: CHANNELS.map((c) => c.name) }, 'sandbox started');
     },
 
     async stop() {
-      if (parts) await (await parts).notifier.stop();
+      await Promise.all(channels.map((channel) => channel.stop()));
     },
   };
 }

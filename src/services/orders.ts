@@ -178,14 +178,15 @@ export const EXPIRE_BATCH_ORDERS = 500;
 
 /**
  * The sweeper for unpaid orders past their expiry with no attempt left to watch: CREATED ones, and
- * PAYING ones whose every attempt was refused or closed (no query job will close them). The list and
+ * PAYING or EXCEPTION ones whose every attempt was refused or closed (no query job will close
+ * them). The list and
  * the check under the lock use the same cutoff, so an order listed is an order closed (unless it
  * was paid meanwhile): no clock skew between Node and PostgreSQL can make the sweep spin.
  */
 export async function expireUnwatchedOrders(ctx: ServiceContext): Promise<number> {
   const cutoff = ctx.now();
   const expired = await listExpiredUnwatchedOrders(ctx.pool, cutoff, EXPIRE_BATCH_ORDERS);
-  const isExpiredAndUnpaid = (o: OrderRow) => (o.state === 'CREATED' || o.state === 'PAYING') && o.expiresAt <= cutoff;
+  const isExpiredAndUnpaid = (o: OrderRow) => o.state !== 'PAID' && o.state !== 'CLOSED' && o.expiresAt <= cutoff;
   for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired with no payment attempt the channel could still pay', isExpiredAndUnpaid);
   return expired.length;
 }

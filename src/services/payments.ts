@@ -11,7 +11,7 @@ import { isOpenAttempt } from '../domain/states.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
 import { methodsOf } from '../domain/channels.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
-import { closeAttemptJob, emitEvent, moveOrder, tryMoveAttempt } from './state-change.ts';
+import { closeAttemptJob, emitEvent, moveOrder, sweepAtExpiryIfUnwatched, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
 import { queryJob } from './reconcile.ts';
 import { closeAndConfirm } from './orders.ts';
@@ -178,6 +178,7 @@ async function createAtChannel(ctx: ServiceContext, opened: OpenedAttempt): Prom
       ? await tryMoveAttempt(ctx.pool, attempt, 'PENDING', 'created at the channel', { action: result.action })
       : await tryMoveAttempt(ctx.pool, attempt, 'FAILED', `channel refused: ${result.code}`, { failureCode: result.code });
   if (result.kind === 'rejected') {
+    if (moved) await sweepAtExpiryIfUnwatched(ctx.pool, order, opened.attempts.map((a) => (a.id === moved.id ? moved : a)));
     throw new PaycenterError('channel_rejected', `The channel refused the payment: ${result.code} ${result.message}`, {
       paymentId: attempt.id,
       channelCode: result.code,

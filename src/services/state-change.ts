@@ -13,7 +13,7 @@ import {
 } from '../store/orders.ts';
 import { insertEvent } from '../store/events.ts';
 import { addJob, type JobSpec } from '../store/jobs.ts';
-import { checkTransition, isOpenAttempt, type AttemptState, type OrderState } from '../domain/states.ts';
+import { checkTransition, isOpenAttempt, isWatchedAttempt, type AttemptState, type OrderState } from '../domain/states.ts';
 import { assert } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { EventType } from '../domain/events.ts';
@@ -103,8 +103,25 @@ export async function applyDecision(
   if (d.order?.to === 'PAID') {
     for (const other of current) if (isOpenAttempt(other.state)) await addJob(tx, closeAttemptJob(other.id));
   }
+  if (d.attempt) await sweepAtExpiryIfUnwatched(tx, updated, current);
   return { order: updated, attempts: current };
 }
+
+export const EXPIRE_ORDERS_TASK = 'expire_orders';
+
+/**
+ * An unpaid order left with no attempt to watch (the last one was refused, or closed by a switch)
+ * has no query job to close it at its expiry: the expiry sweep is scheduled for that moment
+ * instead of waiting for its next minutely run.
+ */
+export async function sweepAtExpiryIfUnwatched(q: Queryable, order: OrderRow, attempts: AttemptRow[]): Promise<void> {
+  if (order.state === 'PAID' || order.state === 'CLOSED' || attempts.some((a) => isWatchedAttempt(a.state))) return;
+  const runAt = new Date(order.expiresAt.getTime() + SWEEP_AFTER_EXPIRY_MS);
+  await addJob(q, { task: EXPIRE_ORDERS_TASK, payload: {}, runAt, jobKey: `expire:${order.id}` });
+}
+
+/** The sweep compares with Node's clock and the job runs by the database's: a second covers skew. */
+const SWEEP_AFTER_EXPIRY_MS = 1_000;
 
 export const CLOSE_ATTEMPT_TASK = 'close_attempt';
 

@@ -147,14 +147,20 @@ describe.each(CASES)('$channel $method', ({ channel, method, action, forgeries }
     if (payment.action.type !== 'qr_code') expect(await openCashier(payment.action)).toBe(200);
     const order = await waitForState(id, 'CLOSED', 15_000);
     expect(order.state).toBe('CLOSED');
-    const closeCalls = (await timeline(id)).filter((e) => e.kind === 'channel_call' && e.operation === 'close');
-    expect(closeCalls.length).toBeGreaterThan(0);
-    expect(Date.parse(String(closeCalls[0]!.at))).toBeLessThanOrEqual(Date.parse(order.closedAt));
+    // Before the order closed, Paycenter closed the trade at the channel, or heard from the
+    // channel that it had closed it itself (Alipay closes a trade past its time_expire).
+    const closing = (await timeline(id)).filter(
+      (e) => e.kind === 'channel_call' && (e.operation === 'close' || (e.operation === 'query' && e.outcome === 'closed')),
+    );
+    expect(closing.length).toBeGreaterThan(0);
+    expect(Date.parse(String(closing[0]!.at))).toBeLessThanOrEqual(Date.parse(order.closedAt));
     const buyer = await pc.sandbox('POST', '/sandbox/pay', { outTradeNo: payment.outTradeNo });
     expect(buyer.status).toBe(409);
     const final = await waitFor(() => getOrder(id), (o) => o.payments[0].state === 'CLOSED', 15_000);
     expect(final.payments[0].state).toBe('CLOSED');
-    expect((await ledger(payment.outTradeNo)).state).toBe('closed');
+    // An Alipay QR code nobody scanned never became a trade at the bank.
+    const trade = await ledger(payment.outTradeNo);
+    if (trade || method !== 'qr') expect(trade.state).toBe('closed');
   });
 
   it('a close that reveals a payment makes the order PAID', async () => {

@@ -34,7 +34,7 @@ describe('switching channel or method', () => {
     const id = await newOrder();
     const first = (await pay(id, 'wechatpay')).body.payment;
     const second = await pay(id, 'alipay', 'qr');
-    expect(second.status).toBe(200);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(second.body.payment).toMatchObject({ channel: 'alipay', method: 'qr', state: 'PENDING' });
     expect((await ledger(first.outTradeNo)).state).toBe('closed');
     expect(payment(second.body.order, first.id).state).toBe('CLOSED');
@@ -50,7 +50,7 @@ describe('switching channel or method', () => {
     const first = (await pay(id, 'alipay', 'page')).body.payment;
     expect(await openCashier(first.action)).toBe(200);
     const second = await pay(id, 'alipay', 'qr');
-    expect(second.status).toBe(200);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(payment(second.body.order, first.id).state).toBe('CLOSED');
     expect((await ledger(first.outTradeNo)).state).toBe('closed');
   });
@@ -59,7 +59,7 @@ describe('switching channel or method', () => {
     const id = await newOrder({ expiresInSeconds: 4 });
     const first = (await pay(id, 'alipay', 'qr')).body.payment;
     const second = await pay(id, 'wechatpay');
-    expect(second.status).toBe(200);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(payment(second.body.order, first.id).state).toBe('CLOSING');
     expect(await openAttempts(id)).toBe(1);
     // The buyer scans the old QR code and pays it after all: Paycenter learns it (G1).
@@ -70,7 +70,8 @@ describe('switching channel or method', () => {
     // …and the WeChat attempt that is now pointless is closed at WeChat before the buyer pays it too.
     const closed = await waitFor(() => ledger(second.body.payment.outTradeNo), (t) => t.state === 'closed');
     expect(closed.state).toBe('closed');
-    expect(payment(await getOrder(id), second.body.payment.id).state).toBe('CLOSED');
+    const settled = await waitFor(() => getOrder(id), (o) => payment(o, second.body.payment.id).state === 'CLOSED');
+    expect(payment(settled, second.body.payment.id).state).toBe('CLOSED');
   });
 
   it('UnionPay has no close: the old attempt is CLOSING until its payTimeout, then CLOSED', async () => {
@@ -78,7 +79,7 @@ describe('switching channel or method', () => {
     const first = (await pay(id, 'unionpay')).body.payment;
     expect(await openCashier(first.action)).toBe(200);
     const second = await pay(id, 'alipay', 'qr');
-    expect(second.status).toBe(200);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(payment(second.body.order, first.id).state).toBe('CLOSING');
     const settled = await waitFor(() => getOrder(id), (o) => payment(o, first.id).state === 'CLOSED', 15_000);
     expect(payment(settled, first.id).state).toBe('CLOSED');

@@ -207,9 +207,13 @@ export interface ReceivedNotification {
   body: string;
 }
 
-/** An HTTP server standing in for Paycenter's /notify endpoint; `answer` picks each status code, or silence. */
+/** A status with an empty body (WeChat: 2xx), or an explicit status and body (Alipay's `success`). */
+export type ReceiverAnswer = number | { status: number; body: string } | 'no_answer';
+
+/** An HTTP server standing in for Paycenter's /notify endpoint; `answer` picks each answer, or silence. */
 export async function startNotificationReceiver(
-  answer: (n: ReceivedNotification, index: number) => number | 'no_answer' = () => 200,
+  answer: (n: ReceivedNotification, index: number) => ReceiverAnswer = () => 200,
+  path = '/notify/wechatpay',
 ): Promise<{ url: string; received: ReceivedNotification[]; waitFor(count: number, timeoutMs?: number): Promise<void>; close(): Promise<void> }> {
   const received: ReceivedNotification[] = [];
   const server = createServer((req, res) => {
@@ -218,16 +222,21 @@ export async function startNotificationReceiver(
     req.on('end', () => {
       const n = { atMs: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       received.push(n);
-      const status = answer(n, received.length - 1);
-      if (status === 'no_answer') return;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(status < 300 ? '' : JSON.stringify({ code: 'FAIL', message: 'test receiver says no' }));
+      const reply = answer(n, received.length - 1);
+      if (reply === 'no_answer') return;
+      if (typeof reply === 'object') {
+        res.writeHead(reply.status, { 'content-type': 'text/plain' });
+        res.end(reply.body);
+        return;
+      }
+      res.writeHead(reply, { 'content-type': 'application/json' });
+      res.end(reply < 300 ? '' : JSON.stringify({ code: 'FAIL', message: 'test receiver says no' }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/notify/wechatpay`,
+    url: `http://127.0.0.1:${port}${path}`,
     received,
     async waitFor(count, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;

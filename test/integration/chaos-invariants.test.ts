@@ -72,7 +72,7 @@ beforeAll(async () => {
   const forged = forgeNotification(keys, { outTradeNo, amount: 1999, id: notificationId, wrongSigningKey: strangerKey });
   const refused = await fetch(`${pc.baseUrl}/notify/wechatpay`, { method: 'POST', headers: forged.headers, body: forged.body });
   expect(refused.status).toBe(400);
-  cleanLog = { forged: [{ outTradeNo, kind: 'bad_signature', notificationId }] };
+  cleanLog = { forged: [{ channel: 'wechatpay', outTradeNo, kind: 'bad_signature', body: forged.body }] };
 
   for (const [role, state] of [['paid1', 'PAID'], ['paid2', 'PAID'], ['closed', 'CLOSED']] as const) {
     expect(await waitFor(() => orderState(orders[role].id), (s) => s === state)).toBe(state);
@@ -260,12 +260,12 @@ describe('each corruption fails exactly its invariant', () => {
   });
 
   it('G5: a forgery in the log that was never refused', async () => {
-    const notificationId = `EV-forged-lost-${run}`;
-    const log = { forged: [...cleanLog.forged, { outTradeNo: orders.paid2.outTradeNo, kind: 'bad_signature', notificationId }] };
+    const body = `{"id":"EV-forged-lost-${run}"}`;
+    const log = { forged: [...cleanLog.forged, { channel: 'wechatpay', outTradeNo: orders.paid2.outTradeNo, kind: 'bad_signature', body }] };
     const results = await checkCorrupted({}, log);
     expect(failing(results)).toEqual(['G5']);
     expect(violationsOf(results, 'G5')).toEqual([
-      { id: orders.paid2.outTradeNo, detail: `forged notification ${notificationId} sent 1 time(s), stored refused 0 time(s)` },
+      { id: orders.paid2.outTradeNo, detail: 'a forged wechatpay notification sent 1 time(s) was stored refused 0 time(s)' },
     ]);
     expect(results[4]!.checked).toBe(2);
   });
@@ -273,24 +273,25 @@ describe('each corruption fails exactly its invariant', () => {
   it('G5 (and G3): a forgery accepted and its order made PAID though the bank was never paid', async () => {
     const { id, outTradeNo } = orders.paying;
     const notificationId = `EV-forged-accepted-${run}`;
-    const log = { forged: [...cleanLog.forged, { outTradeNo, kind: 'wrong_amount', notificationId }] };
+    const body = `{"id":"${notificationId}"}`;
+    const log = { forged: [...cleanLog.forged, { channel: 'wechatpay', outTradeNo, kind: 'wrong_amount', body }] };
     const results = await checkCorrupted({
       paycenter: async (tx) => {
         await markPayingOrderPaid(tx);
         await tx.query(
           `INSERT INTO notifications (channel, notification_id, verified, outcome, out_trade_no, order_id, headers, body)
-           VALUES ('wechatpay', $3, true, 'paid', $1, $2, '{}', '{}')`,
-          [outTradeNo, id, notificationId],
+           VALUES ('wechatpay', $3, true, 'paid', $1, $2, '{}', $4)`,
+          [outTradeNo, id, notificationId, body],
         );
       },
     }, log);
     expect(failing(results)).toEqual(['G3', 'G5']);
     const g5 = new Map(violationsOf(results, 'G5').map((v) => [v.id, v.detail]));
     expect([...g5.keys()].sort()).toEqual([id, outTradeNo].sort());
-    expect(g5.get(id)).toMatch(/received forged notifications and is PAID .* is NOTPAY at the bank/);
-    expect(g5.get(outTradeNo)).toContain(`forged notification ${notificationId} was accepted`);
-    expect(g5.get(outTradeNo)).toContain('accepted as verified but the trade is NOTPAY');
-    expect(violationsOf(results, 'G3')).toEqual([{ id, detail: expect.stringContaining('is NOTPAY at the bank') }]);
+    expect(g5.get(id)).toMatch(/received forged notifications and is PAID .* is not_paid at the bank/);
+    expect(g5.get(outTradeNo)).toContain('a forged wechatpay notification was accepted');
+    expect(g5.get(outTradeNo)).toContain('accepted as paid but the trade is not_paid');
+    expect(violationsOf(results, 'G3')).toEqual([{ id, detail: expect.stringContaining('is not_paid at the bank') }]);
   });
 
   it('G6: an illegal transition, and a state changed without its audit row', async () => {

@@ -90,6 +90,13 @@ describe('decideOnTradeStatus', () => {
     expect(decideOnTradeStatus(order('EXCEPTION'), attempt('PENDING'), closed, q).order?.to).toBe('CLOSED');
   });
 
+  it('keeps the order open when a query sees a trade closed before the expiry (a switch closed it)', () => {
+    const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...q, beforeExpiry: true });
+    expect(d.attempt?.to).toBe('CLOSED');
+    expect(d.order).toBeUndefined();
+    expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...closing, beforeExpiry: true }).order?.to).toBe('CLOSED');
+  });
+
   it('keeps the order open while another attempt is open', () => {
     const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...q, otherOpenAttempt: true });
     expect(d.attempt?.to).toBe('CLOSED');

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../logger.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import { keepRawBodies, parseJsonBody, rawBodyOf } from '../raw-body.ts';
+import { verifySha256WithRsa } from '../rsa.ts';
 import type { Merchant, MerchantDirectory } from './merchants.ts';
 import { parseNativeOrder } from './native-order.ts';
 import {
@@ -12,7 +13,6 @@ import {
   parseAuthorization,
   platformSignatureHeaders,
   requestSignatureMessage,
-  verifySha256WithRsa,
   type PlatformSigner,
 } from './signing.ts';
 import { closeUnpaidTrade, findTrade, insertTradeOrFindExisting, type Queryable } from './store.ts';

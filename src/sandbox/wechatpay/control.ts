@@ -1,31 +1,30 @@
 // WeChat Pay's side of the control API: the buyer paying a trade, and the ledger view of trades.
 import type { Logger } from '../../logger.ts';
-import type { LedgerTrade, PayResult, SandboxChannel } from '../channel.ts';
-import type { FaultSwitchboard } from '../faults.ts';
+import { toLedgerTrade, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import type { Notifier } from '../notifier.ts';
 import type { MerchantDirectory } from './merchants.ts';
 import { buildPaymentNotification } from './notification-envelope.ts';
-import type { Notifier } from './notifier.ts';
 import {
   findTrade,
   findTradesByOutTradeNo,
   listLedger,
   markTradePaidAndEnqueueNotification,
-  type LedgerRow,
   type Queryable,
   type TradeRow,
 } from './store.ts';
 import { newPayerOpenid, newTransactionId } from './wire-format.ts';
+
+const NORMALIZED_STATE = { SUCCESS: 'paid', NOTPAY: 'not_paid', CLOSED: 'closed' } as const;
 
 export interface WechatpayControlDeps {
   db: Queryable;
   log: Logger;
   merchants: MerchantDirectory;
   notifier: Notifier;
-  faults: FaultSwitchboard;
 }
 
 export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChannel {
-  const { db, log, merchants, notifier, faults } = deps;
+  const { db, log, merchants, notifier } = deps;
   return {
     name: 'wechatpay',
 
@@ -44,22 +43,11 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
       const payerOpenid = newPayerOpenid();
       const paid: TradeRow = { ...trade, state: 'SUCCESS', transactionId, payerOpenid, paidAt: now };
       const notification = buildPaymentNotification(paid, merchant.apiV3Key, now);
-      const fault = faults.current;
-      const dropped = fault.dropNotifications || faults.strikes(fault.dropNotificationRate);
-      const jitterMs = fault.notificationJitterMs > 0 ? Math.floor(Math.random() * fault.notificationJitterMs) : 0;
-      const firstAttemptMs = now.getTime() + fault.delayNotificationsMs + jitterMs;
-      const leaseUntilMs = firstAttemptMs + notifier.leaseGraceMs;
+      const row = notifier.newNotification(notification.id, notification.body, now);
       const recorded = await markTradePaidAndEnqueueNotification(
         db,
         { mchId: trade.mchId, outTradeNo, transactionId, payerOpenid, paidAt: now },
-        {
-          id: notification.id,
-          body: notification.body,
-          state: dropped ? 'dropped' : 'pending',
-          nextAttemptAt: new Date(firstAttemptMs),
-          leaseOwner: dropped ? null : notifier.owner,
-          leaseUntil: dropped ? null : new Date(leaseUntilMs),
-        },
+        row,
       );
       if (!recorded) {
         // Paid, closed or expired between our read and our update: report the state that won.
@@ -68,17 +56,22 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
         if (!lost) throw new Error(`trade ${trade.mchId}/${outTradeNo} was payable yet the payment did not apply`);
         return lost;
       }
-      if (!dropped) {
-        notifier.schedule(
-          { id: notification.id, notifyUrl: trade.notifyUrl, body: notification.body, attempts: 0, leaseUntilMs },
-          firstAttemptMs,
-        );
-      }
+      notifier.enqueued(row, trade.notifyUrl);
+      const dropped = row.state === 'dropped';
       log.debug({ mchId: trade.mchId, outTradeNo, notificationId: notification.id, dropped }, 'sandbox wechatpay: trade paid');
       return {
         outcome: 'paid',
-        trade: toLedgerTrade({
-          ...paid,
+        trade: toLedgerTrade('wechatpay', NORMALIZED_STATE, {
+          mchId: paid.mchId,
+          outTradeNo,
+          transactionId,
+          channelState: paid.state,
+          amount: paid.amountTotal,
+          currency: paid.currency,
+          createdAt: paid.createdAt,
+          paidAt: now,
+          closedAt: paid.closedAt,
+          timeExpire: paid.timeExpire,
           notificationsSent: 0,
           notificationsAcknowledged: 0,
           notificationsDropped: dropped ? 1 : 0,
@@ -87,7 +80,7 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
     },
 
     async ledger(filter): Promise<LedgerTrade[]> {
-      return (await listLedger(db, filter)).map(toLedgerTrade);
+      return (await listLedger(db, filter)).map((row) => toLedgerTrade('wechatpay', NORMALIZED_STATE, row));
     },
   };
 }
@@ -100,26 +93,4 @@ function payRefusal(trade: TradeRow, now: Date): PayResult | undefined {
     return { outcome: 'refused', code: 'trade_expired', message: `trade ${id} expired at ${trade.timeExpire.toISOString()}` };
   }
   return undefined;
-}
-
-const NORMALIZED_STATE = { SUCCESS: 'paid', NOTPAY: 'not_paid', CLOSED: 'closed' } as const;
-
-function toLedgerTrade(row: LedgerRow): LedgerTrade {
-  return {
-    channel: 'wechatpay',
-    mchId: row.mchId,
-    outTradeNo: row.outTradeNo,
-    transactionId: row.transactionId,
-    state: NORMALIZED_STATE[row.state],
-    channelState: row.state,
-    amount: row.amountTotal,
-    currency: row.currency,
-    createdAt: row.createdAt.toISOString(),
-    paidAt: row.paidAt?.toISOString() ?? null,
-    closedAt: row.closedAt?.toISOString() ?? null,
-    timeExpire: row.timeExpire?.toISOString() ?? null,
-    notificationsSent: row.notificationsSent,
-    notificationsAcknowledged: row.notificationsAcknowledged,
-    notificationsDropped: row.notificationsDropped,
-  };
 }

@@ -1,6 +1,7 @@
 // The merchants the bank knows, cached in memory with parsed keys: every API request needs its
 // merchant, and parsing a PEM or reading the row on each request would dominate the sandbox's cost.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { parseMerchantPublicKey } from '../rsa.ts';
 import { findMerchant, listMerchants, upsertMerchant, type MerchantRow, type Queryable } from './store.ts';
 
 /**
@@ -47,16 +48,8 @@ export function parseMerchantRegistration(body: unknown): RegistrationParse {
   if (typeof apiV3Key !== 'string' || Buffer.byteLength(apiV3Key, 'utf8') !== API_V3_KEY_BYTES) {
     return { ok: false, message: 'apiV3Key must be exactly 32 bytes' };
   }
-  if (typeof merchantPublicKey !== 'string') return { ok: false, message: 'merchantPublicKey must be a PEM string' };
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey(merchantPublicKey);
-  } catch {
-    return { ok: false, message: 'merchantPublicKey is not a readable PEM public key' };
-  }
-  if (publicKey.asymmetricKeyType !== 'rsa' || (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    return { ok: false, message: 'merchantPublicKey must be an RSA key of at least 2048 bits' };
-  }
+  const key = parseMerchantPublicKey('merchantPublicKey', merchantPublicKey);
+  if (!key.ok) return key;
   const unknown = Object.keys(b).filter((k) => !REGISTRATION_FIELDS.has(k));
   if (unknown.length > 0) return { ok: false, message: `unknown fields: ${unknown.join(', ')}` };
   return {
@@ -66,12 +59,10 @@ export function parseMerchantRegistration(body: unknown): RegistrationParse {
       appId,
       merchantCertSerialNo,
       apiV3Key,
-      // Stored re-exported, so a private key pasted by mistake never reaches the ledger.
-      merchantPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      merchantPublicKeyPem: key.publicKeyPem,
     },
   };
 }
-
 
 interface CacheEntry {
   merchant: Merchant;

@@ -1,5 +1,5 @@
 // The body of POST /v3/pay/transactions/native, checked field by field against channels.md §1.1.
-import { createHash } from 'node:crypto';
+import { requestFingerprint } from '../fingerprint.ts';
 
 export interface NativeOrder {
   appid: string;
@@ -62,7 +62,7 @@ export function parseNativeOrder(body: unknown): NativeOrderParse {
       amountTotal: total,
       currency: 'CNY',
       timeExpire,
-      fingerprint: createHash('sha256').update(canonicalJson(body)).digest('hex'),
+      fingerprint: requestFingerprint(body),
     },
   };
 }
@@ -88,14 +88,4 @@ function isNotifyUrl(v: unknown): v is string {
   } catch {
     return false;
   }
-}
-
-/** JSON with object keys sorted at every level, so key order does not make two requests differ. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isObject(v)) {
-    const keys = Object.keys(v).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }

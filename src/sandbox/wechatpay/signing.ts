@@ -1,6 +1,7 @@
 // WECHATPAY2-SHA256-RSA2048 as the bank sees it (channels.md §1.2, §1.3): check the merchant's
 // request signature over the exact bytes received, and sign what the bank sends back.
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { signSha256WithRsa } from '../rsa.ts';
 import { newHexToken, randomAlphanumeric } from './wire-format.ts';
 
 export const AUTHORIZATION_SCHEME = 'WECHATPAY2-SHA256-RSA2048';
@@ -54,23 +55,6 @@ export function requestSignatureMessage(
 export function isFreshTimestamp(timestamp: string, nowMs: number): boolean {
   if (!/^\d{1,12}$/.test(timestamp)) return false;
   return Math.abs(nowMs / 1000 - Number(timestamp)) <= TIMESTAMP_TOLERANCE_S;
-}
-
-export function verifySha256WithRsa(publicKey: KeyObject, message: string, signatureBase64: string): boolean {
-  try {
-    return verify('sha256', Buffer.from(message, 'utf8'), publicKey, Buffer.from(signatureBase64, 'base64'));
-  } catch {
-    return false;
-  }
-}
-
-/** On libuv's thread pool (callback form): a millisecond of RSA must not block the event loop. */
-function signSha256WithRsa(privateKey: KeyObject, message: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    sign('sha256', Buffer.from(message, 'utf8'), privateKey, (err, signature) =>
-      err ? reject(err) : resolve(signature.toString('base64')),
-    ),
-  );
 }
 
 export interface PlatformSigner {

@@ -1,12 +1,22 @@
 // Every SQL statement of the WeChat Pay sandbox ledger (schema sandbox_wechatpay). The ledger is
 // the bank's truth: it outlives Paycenter processes, so a test can SIGKILL Paycenter and still
 // ask what was really paid.
-import type pg from 'pg';
+import {
+  NOTIFICATION_PARAMS,
+  insertNotificationSql,
+  notificationCountsSql,
+  notificationParams,
+  notificationsTableSql,
+  type NewNotification,
+  type Queryable,
+} from '../notification-store.ts';
+import type { LedgerEntry } from '../channel.ts';
 
-export type Queryable = Pick<pg.Pool, 'query'>;
+export type { Queryable };
 
 export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
-export type NotificationState = 'pending' | 'acknowledged' | 'dropped' | 'failed';
+
+export const WECHATPAY_SCHEMA = 'sandbox_wechatpay';
 
 const MIGRATION = `
 CREATE SCHEMA IF NOT EXISTS sandbox_wechatpay;
@@ -56,45 +66,18 @@ CREATE TABLE IF NOT EXISTS sandbox_wechatpay.trades (
 CREATE INDEX IF NOT EXISTS trades_out_trade_no ON sandbox_wechatpay.trades (out_trade_no);
 CREATE INDEX IF NOT EXISTS trades_created_at ON sandbox_wechatpay.trades (created_at);
 
-CREATE TABLE IF NOT EXISTS sandbox_wechatpay.notifications (
-  id              text PRIMARY KEY,
-  mch_id          text NOT NULL,
-  out_trade_no    text NOT NULL,
-  notify_url      text NOT NULL,
-  -- The envelope is encrypted once, so every retry carries the same id and the same bytes.
-  body            text NOT NULL,
-  state           text NOT NULL CHECK (state IN ('pending', 'acknowledged', 'dropped', 'failed')),
-  -- Attempts on the retry schedule; sends counts HTTP requests (a duplicated attempt sends two).
-  attempts        integer NOT NULL DEFAULT 0,
-  sends           integer NOT NULL DEFAULT 0,
-  next_attempt_at timestamptz NOT NULL,
-  -- The sandbox process that may send this row until lease_until; others wait for the lease to lapse.
-  lease_owner     text,
-  lease_until     timestamptz,
-  last_result     text,
-  created_at      timestamptz NOT NULL,
-  finished_at     timestamptz,
-  FOREIGN KEY (mch_id, out_trade_no) REFERENCES sandbox_wechatpay.trades
-);
-CREATE INDEX IF NOT EXISTS notifications_due
-  ON sandbox_wechatpay.notifications (next_attempt_at) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS notifications_trade ON sandbox_wechatpay.notifications (mch_id, out_trade_no);
+${notificationsTableSql(WECHATPAY_SCHEMA)}
+-- Every trade the bank holds, in the channel-neutral words shared by every channel's ledger view.
+CREATE OR REPLACE VIEW sandbox_wechatpay.ledger AS
+  SELECT 'wechatpay'::text AS channel, mch_id, out_trade_no, transaction_id,
+         CASE state WHEN 'SUCCESS' THEN 'paid' WHEN 'NOTPAY' THEN 'not_paid' WHEN 'CLOSED' THEN 'closed' END AS state,
+         amount_total AS amount, currency
+    FROM sandbox_wechatpay.trades;
 `;
 
-/** Idempotent; the advisory lock serializes processes that migrate at the same moment. */
-export async function migrateWechatpayLedger(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('paycenter.sandbox.migrate'))`);
-    await client.query(MIGRATION);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+/** Idempotent; run by migrateSandbox inside its transaction. */
+export async function migrateWechatpayLedger(db: Queryable): Promise<void> {
+  await db.query(MIGRATION);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,15 +240,6 @@ export async function closeUnpaidTrade(q: Queryable, mchId: string, outTradeNo: 
   return rowCount === 1;
 }
 
-export interface NewNotification {
-  id: string;
-  body: string;
-  state: 'pending' | 'dropped';
-  nextAttemptAt: Date;
-  leaseOwner: string | null;
-  leaseUntil: Date | null;
-}
-
 /**
  * The buyer pays: NOTPAY → SUCCESS and the payment notification row, in one statement (so one
  * transaction). False when the trade was no longer payable (paid, closed or expired meanwhile).
@@ -275,153 +249,37 @@ export async function markTradePaidAndEnqueueNotification(
   p: { mchId: string; outTradeNo: string; transactionId: string; payerOpenid: string; paidAt: Date },
   n: NewNotification,
 ): Promise<boolean> {
+  const at = (i: number) => `$${NOTIFICATION_PARAMS + i}`;
   const { rowCount } = await q.query(
     `WITH paid AS (
        UPDATE sandbox_wechatpay.trades
-          SET state = 'SUCCESS', transaction_id = $3, payer_openid = $4, paid_at = $5
-        WHERE mch_id = $1 AND out_trade_no = $2 AND state = 'NOTPAY'
-          AND (time_expire IS NULL OR time_expire > $5)
+          SET state = 'SUCCESS', transaction_id = ${at(3)}, payer_openid = ${at(4)}, paid_at = ${at(5)}
+        WHERE mch_id = ${at(1)} AND out_trade_no = ${at(2)} AND state = 'NOTPAY'
+          AND (time_expire IS NULL OR time_expire > ${at(5)})
        RETURNING mch_id, out_trade_no, notify_url
      )
-     INSERT INTO sandbox_wechatpay.notifications
-       (id, mch_id, out_trade_no, notify_url, body, state, next_attempt_at, lease_owner, lease_until,
-        created_at, finished_at)
-     SELECT $6, mch_id, out_trade_no, notify_url, $7, $8, $9, $10, $11, $5,
-            CASE WHEN $8 = 'dropped' THEN $5::timestamptz END
-       FROM paid`,
-    [p.mchId, p.outTradeNo, p.transactionId, p.payerOpenid, p.paidAt, n.id, n.body, n.state, n.nextAttemptAt,
-      n.leaseOwner, n.leaseUntil],
+     ${insertNotificationSql(WECHATPAY_SCHEMA, 'paid')}`,
+    [...notificationParams(n), p.mchId, p.outTradeNo, p.transactionId, p.payerOpenid, p.paidAt],
   );
   return rowCount === 1;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Notifications
-
-export interface DueNotification {
-  id: string;
-  notifyUrl: string;
-  body: string;
-  attempts: number;
-}
-
-const DUE_COLUMNS = `id, notify_url AS "notifyUrl", body, attempts`;
-
-/** Takes due, unleased rows for this process; SKIP LOCKED lets several sandboxes poll one database. */
-export async function leaseDueNotifications(
-  q: Queryable,
-  owner: string,
-  now: Date,
-  leaseUntil: Date,
-  limit: number,
-): Promise<DueNotification[]> {
-  const { rows } = await q.query<DueNotification>(
-    `UPDATE sandbox_wechatpay.notifications SET lease_owner = $1, lease_until = $3
-      WHERE id IN (
-        SELECT id FROM sandbox_wechatpay.notifications
-         WHERE state = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
-         ORDER BY next_attempt_at
-         LIMIT $4
-         FOR UPDATE SKIP LOCKED)
-      RETURNING ${DUE_COLUMNS}`,
-    [owner, now, leaseUntil, limit],
-  );
-  return rows;
-}
-
-/** Extends this process's lease on one row, or takes it over if the lease lapsed; undefined if lost. */
-export async function renewNotificationLease(
-  q: Queryable,
-  id: string,
-  owner: string,
-  now: Date,
-  leaseUntil: Date,
-): Promise<DueNotification | undefined> {
-  const { rows } = await q.query<DueNotification>(
-    `UPDATE sandbox_wechatpay.notifications SET lease_owner = $2, lease_until = $4
-      WHERE id = $1 AND state = 'pending' AND (lease_owner = $2 OR lease_until IS NULL OR lease_until <= $3)
-      RETURNING ${DUE_COLUMNS}`,
-    [id, owner, now, leaseUntil],
-  );
-  return rows[0];
-}
-
-/** Records an attempt that ends the notification's life (acknowledged, dropped, or schedule exhausted). */
-export async function finishNotification(
-  q: Queryable,
-  id: string,
-  owner: string,
-  outcome: { state: Exclude<NotificationState, 'pending'>; attempted: boolean; sends: number; lastResult: string; now: Date },
-): Promise<void> {
-  await q.query(
-    `UPDATE sandbox_wechatpay.notifications
-        SET state = $3, attempts = attempts + $4, sends = sends + $5, last_result = $6, finished_at = $7,
-            lease_owner = NULL, lease_until = NULL
-      WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`,
-    [id, owner, outcome.state, outcome.attempted ? 1 : 0, outcome.sends, outcome.lastResult, outcome.now],
-  );
-}
-
-/** Records a failed attempt and the next one; leaseUntil null hands the row to any process's poller. */
-export async function rescheduleNotification(
-  q: Queryable,
-  id: string,
-  owner: string,
-  r: { sends: number; lastResult: string; nextAttemptAt: Date; leaseUntil: Date | null },
-): Promise<void> {
-  await q.query(
-    `UPDATE sandbox_wechatpay.notifications
-        SET attempts = attempts + 1, sends = sends + $3, last_result = $4, next_attempt_at = $5,
-            lease_owner = CASE WHEN $6::timestamptz IS NULL THEN NULL ELSE lease_owner END, lease_until = $6
-      WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`,
-    [id, owner, r.sends, r.lastResult, r.nextAttemptAt, r.leaseUntil],
-  );
-}
-
-/** On shutdown: give the rows this process was waiting on back to every poller at once. */
-export async function releaseNotificationLeases(q: Queryable, ids: string[], owner: string): Promise<void> {
-  if (ids.length === 0) return;
-  await q.query(
-    `UPDATE sandbox_wechatpay.notifications SET lease_owner = NULL, lease_until = NULL
-      WHERE id = ANY($1) AND lease_owner = $2 AND state = 'pending'`,
-    [ids, owner],
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
 // Ledger
 
-export interface LedgerRow {
-  mchId: string;
-  outTradeNo: string;
-  transactionId: string | null;
-  state: TradeState;
-  amountTotal: number;
-  currency: string;
-  createdAt: Date;
-  paidAt: Date | null;
-  closedAt: Date | null;
-  timeExpire: Date | null;
-  notificationsSent: number;
-  notificationsAcknowledged: number;
-  notificationsDropped: number;
-}
+export type LedgerRow = LedgerEntry<TradeState>;
 
 export async function listLedger(
   q: Queryable,
   filter: { outTradeNo: string | undefined; limit: number },
 ): Promise<LedgerRow[]> {
   const { rows } = await q.query<LedgerRow>(
-    `SELECT t.mch_id AS "mchId", t.out_trade_no AS "outTradeNo", t.transaction_id AS "transactionId", t.state,
-            t.amount_total AS "amountTotal", t.currency, t.created_at AS "createdAt", t.paid_at AS "paidAt",
-            t.closed_at AS "closedAt", t.time_expire AS "timeExpire",
-            coalesce(sum(n.sends), 0)::int AS "notificationsSent",
-            (count(n.id) FILTER (WHERE n.state = 'acknowledged'))::int AS "notificationsAcknowledged",
-            (count(n.id) FILTER (WHERE n.state = 'dropped'))::int AS "notificationsDropped"
+    `SELECT t.mch_id AS "mchId", t.out_trade_no AS "outTradeNo", t.transaction_id AS "transactionId",
+            t.state AS "channelState", t.amount_total AS amount, t.currency, t.created_at AS "createdAt", t.paid_at AS "paidAt",
+            t.closed_at AS "closedAt", t.time_expire AS "timeExpire", counts.*
        FROM sandbox_wechatpay.trades t
-       LEFT JOIN sandbox_wechatpay.notifications n ON n.mch_id = t.mch_id AND n.out_trade_no = t.out_trade_no
+       ${notificationCountsSql(WECHATPAY_SCHEMA, 't')}
       WHERE $1::text IS NULL OR t.out_trade_no = $1
-      GROUP BY t.mch_id, t.out_trade_no
       ORDER BY t.created_at, t.mch_id, t.out_trade_no
       LIMIT $2`,
     [filter.outTradeNo ?? null, filter.limit],

@@ -5,7 +5,7 @@ ALTER TABLE payment_attempts DROP CONSTRAINT payment_attempts_state_check;
 ALTER TABLE payment_attempts ADD CONSTRAINT payment_attempts_state_check
   CHECK (state IN ('CREATING', 'PENDING', 'CLOSING', 'SUCCEEDED', 'FAILED', 'CLOSED'));
 
--- The expiry sweep now also closes PAYING orders left with nothing to watch (every attempt
--- refused or closed), not only CREATED ones.
+-- The expiry sweep now also closes PAYING and EXCEPTION orders left with nothing to watch (every
+-- attempt refused or closed), not only CREATED ones.
 DROP INDEX orders_created_expiry;
-CREATE INDEX orders_unpaid_expiry ON orders (expires_at) WHERE state IN ('CREATED', 'PAYING');
+CREATE INDEX orders_unpaid_expiry ON orders (expires_at) WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION');

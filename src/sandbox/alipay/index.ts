@@ -1,0 +1,57 @@
+// Alipay's open platform as the sandbox simulates it (channels.md §2): apps with their keys,
+// gateway.do with precreate, page.pay, query and close, the buyer scanning and paying, and the
+// form-encoded notifications acknowledged by `success`.
+import type { SimulatedChannel } from '../channel.ts';
+import { Notifier } from '../notifier.ts';
+import { keyLoader } from '../rsa.ts';
+import { loadOrCreateAlipayKey } from './alipay-key.ts';
+import { Buyer } from './buyer.ts';
+import { cashierRoutes } from './cashier.ts';
+import { createAlipayControl } from './control.ts';
+import { alipayControlRoutes } from './control-routes.ts';
+import { alipayGatewayRoutes } from './gateway-routes.ts';
+import { alipayMerchantRoutes } from './merchant-routes.ts';
+import { ALIPAY_NOTIFY_TIMEOUT_MS, ALIPAY_RETRY_DELAYS_MS, alipayNotificationSender } from './notification.ts';
+import { ALIPAY_SCHEMA, migrateAlipayLedger } from './store.ts';
+import { tradeApi } from './trade-api.ts';
+
+export const alipaySandbox: SimulatedChannel = {
+  name: 'alipay',
+  migrate: migrateAlipayLedger,
+
+  create(ctx) {
+    const { db, log, faults, timeScale } = ctx;
+    const notifyTimeoutMs = ctx.notifyTimeoutMs ?? ALIPAY_NOTIFY_TIMEOUT_MS;
+    const alipayKey = keyLoader(() => loadOrCreateAlipayKey(db));
+    const notifier = new Notifier({
+      db,
+      log,
+      faults,
+      timeScale,
+      schema: ALIPAY_SCHEMA,
+      logLabel: 'sandbox alipay',
+      retryDelaysMs: ALIPAY_RETRY_DELAYS_MS,
+      notifyTimeoutMs,
+      send: alipayNotificationSender(notifyTimeoutMs),
+    });
+    const buyer = new Buyer({ db, log, notifier, alipayKey });
+    return {
+      control: createAlipayControl({ db, buyer }),
+
+      async register(app) {
+        const key = await alipayKey();
+        await app.register(alipayGatewayRoutes({ db, log, buyer, alipayKey, api: tradeApi({ db, faults }) }));
+        await app.register(cashierRoutes({ db, buyer, alipayKey }));
+        await app.register(alipayMerchantRoutes({ db, alipayKey: key }));
+        await app.register(alipayControlRoutes({ db, buyer }));
+      },
+
+      async start() {
+        await notifier.start();
+        log.info({ notifyTimeoutMs }, 'sandbox alipay started');
+      },
+
+      stop: () => notifier.stop(),
+    };
+  },
+};

@@ -1,0 +1,73 @@
+// Field checks of ACP request messages (channels.md §3.1, §3.4), as tables: a missing required
+// field is respCode 13, a malformed one 10.
+import type { AcpFields } from './acp-signature.ts';
+import { refusal, type Refusal } from './resp-codes.ts';
+import { parseAcpTime } from './wire-format.ts';
+
+/** Why the value is malformed, or undefined when it is fine. */
+export type FieldRule = (value: string) => string | undefined;
+
+/** The rules of every field; those named in `required` must be present. Fields not listed pass unchecked. */
+export interface MessageRules {
+  required: readonly string[];
+  rules: Readonly<Record<string, FieldRule>>;
+}
+
+export function checkFields(fields: AcpFields, message: MessageRules): Refusal | undefined {
+  const missing = message.required.filter((name) => fields[name] === undefined);
+  if (missing.length > 0) return refusal('13', `missing ${missing.join(', ')}`);
+  for (const [name, rule] of Object.entries(message.rules)) {
+    const value = fields[name];
+    const problem = value === undefined ? undefined : rule(value);
+    if (problem) return refusal('10', `${name} ${problem}`);
+  }
+  return undefined;
+}
+
+/** A field checkFields has already required: its absence here is a bug, not a bad request. */
+export function present(fields: AcpFields, name: string): string {
+  const value = fields[name];
+  if (value === undefined) throw new Error(`field ${name} passed the required check yet is missing`);
+  return value;
+}
+
+export function exactly(...allowed: string[]): FieldRule {
+  return (value) => (allowed.includes(value) ? undefined : `must be ${allowed.join(' or ')}`);
+}
+
+export function matching(pattern: RegExp, description: string): FieldRule {
+  return (value) => (pattern.test(value) ? undefined : `must be ${description}`);
+}
+
+export const acpTime: FieldRule = (value) => (parseAcpTime(value) ? undefined : 'must be a real YYYYMMDDhhmmss Beijing time');
+
+/** The instant of a time the acpTime rule has passed. */
+export function acpTimeOf(value: string): Date {
+  const at = parseAcpTime(value);
+  if (!at) throw new Error(`${value} passed the acpTime rule yet does not parse`);
+  return at;
+}
+
+/** backUrl and frontUrl: absolute http(s) URLs (http for tests on a laptop). */
+export const httpUrl: FieldRule = (value) => {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:' ? undefined : 'must be an http(s) URL';
+  } catch {
+    return 'must be an absolute URL';
+  }
+};
+
+/** The fields every request of this gateway carries, whatever the transaction. */
+export const COMMON_RULES: Readonly<Record<string, FieldRule>> = {
+  version: exactly('5.1.0'),
+  encoding: exactly('UTF-8', 'utf-8'),
+  signMethod: exactly('01'),
+  accessType: exactly('0'),
+  merId: matching(/^\d{15}$/, '15 digits'),
+  // 8–40 alphanumerics: no "-" or "_", unlike WeChat's out_trade_no.
+  orderId: matching(/^[0-9A-Za-z]{8,40}$/, '8-40 letters or digits'),
+  txnTime: acpTime,
+};
+
+export const COMMON_REQUIRED = ['version', 'encoding', 'signMethod', 'txnType', 'txnSubType', 'bizType', 'accessType', 'merId', 'orderId', 'txnTime'];

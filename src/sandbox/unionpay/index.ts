@@ -1,0 +1,58 @@
+// The UnionPay online gateway (ACP 5.1.0, B2C bizType 000201) as the sandbox simulates it
+// (channels.md §3): merchant registration with certificates issued by the sandbox's CA, the front
+// consume with its cashier page, queryTrans.do, and backUrl notifications.
+import type { SimulatedChannel } from '../channel.ts';
+import { Notifier } from '../notifier.ts';
+import { keyLoader } from '../rsa.ts';
+import { bankSignerOf, loadOrCreateAuthority } from './bank-signer.ts';
+import { createUnionpayControl } from './control.ts';
+import { unionpayFrontRoutes } from './front-routes.ts';
+import { unionpayMerchantRoutes } from './merchant-routes.ts';
+import { MerchantDirectory } from './merchants.ts';
+import { UNIONPAY_SCHEMA, migrateUnionpayLedger } from './migration.ts';
+import { UNIONPAY_NOTIFY_TIMEOUT_MS, UNIONPAY_RETRY_DELAYS_MS, unionpayNotificationSender } from './notification-send.ts';
+import type { PaymentDeps } from './payment.ts';
+import { unionpayQueryRoute } from './query-route.ts';
+
+export const unionpaySandbox: SimulatedChannel = {
+  name: 'unionpay',
+  migrate: migrateUnionpayLedger,
+
+  create(ctx) {
+    const { db, log, faults, timeScale } = ctx;
+    const notifyTimeoutMs = ctx.notifyTimeoutMs ?? UNIONPAY_NOTIFY_TIMEOUT_MS;
+    // The chain is read, or made (three RSA keys, about a second), when a UnionPay route first
+    // needs it: a sandbox whose tests never touch UnionPay never pays for it.
+    const authority = keyLoader(() => loadOrCreateAuthority(db));
+    const signer = keyLoader(async () => bankSignerOf(await authority()));
+    const merchants = new MerchantDirectory(db, authority);
+    const notifier = new Notifier({
+      db,
+      log,
+      faults,
+      timeScale,
+      schema: UNIONPAY_SCHEMA,
+      logLabel: 'sandbox unionpay',
+      retryDelaysMs: UNIONPAY_RETRY_DELAYS_MS,
+      notifyTimeoutMs,
+      send: unionpayNotificationSender(notifyTimeoutMs),
+    });
+    const payments: PaymentDeps = { db, log, notifier, signer };
+    return {
+      control: createUnionpayControl(payments),
+
+      async register(app) {
+        await app.register(unionpayMerchantRoutes({ merchants, authority }));
+        await app.register(unionpayFrontRoutes({ log, merchants, payments }));
+        await app.register(unionpayQueryRoute({ db, log, merchants, signer, faults }));
+      },
+
+      async start() {
+        await notifier.start();
+        log.info({ notifyTimeoutMs }, 'sandbox unionpay started');
+      },
+
+      stop: () => notifier.stop(),
+    };
+  },
+};

@@ -1,0 +1,84 @@
+// The UnionPay sandbox ledger: schema sandbox_unionpay.
+import { notificationsTableSql, type Queryable } from '../notification-store.ts';
+
+export const UNIONPAY_SCHEMA = 'sandbox_unionpay';
+
+const MIGRATION = `
+CREATE SCHEMA IF NOT EXISTS sandbox_unionpay;
+
+-- The bank's certificate chain (certificates.ts): root and middle CA certificates, the middle CA's
+-- key (it issues merchant certificates) and UnionPay's signing certificate and key. One row, made on
+-- first use; the root's key is never stored.
+CREATE TABLE IF NOT EXISTS sandbox_unionpay.authority (
+  singleton              boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  root_cert_pem          text NOT NULL,
+  middle_cert_pem        text NOT NULL,
+  middle_private_key_pem text NOT NULL,
+  sign_cert_pem          text NOT NULL,
+  sign_private_key_pem   text NOT NULL,
+  created_at             timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS sandbox_unionpay.merchants (
+  mer_id        text PRIMARY KEY,
+  -- The merchant's current signing certificate, issued by the middle CA; cert_id is its serial in decimal.
+  cert_id       text NOT NULL UNIQUE,
+  cert_pem      text NOT NULL,
+  registered_at timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sandbox_unionpay.trades (
+  mer_id              text NOT NULL REFERENCES sandbox_unionpay.merchants,
+  order_id            text NOT NULL,
+  -- YYYYMMDDhhmmss Beijing, as sent: with order_id it names the transaction in a query.
+  txn_time            text NOT NULL,
+  -- Fen. ACP allows 12 digits; the sandbox caps amounts at a 32-bit integer (respCode 33 above it).
+  txn_amt             integer NOT NULL CHECK (txn_amt > 0),
+  currency_code       text NOT NULL,
+  channel_type        text NOT NULL,
+  back_url            text NOT NULL,
+  front_url           text,
+  -- After it the bank refuses the payment and a query answers the final failure.
+  pay_timeout         timestamptz,
+  req_reserved        text,
+  -- sha256 of the signed fields but certId and signature: a re-post must carry the same fields.
+  request_fingerprint text NOT NULL,
+  state               text NOT NULL CHECK (state IN ('UNPAID', 'PAID')),
+  -- Assigned when the buyer pays; the notification and the query carry the same values.
+  query_id            text UNIQUE,
+  trace_no            text,
+  trace_time          text,
+  settle_date         text,
+  acc_no              text,
+  paid_at             timestamptz,
+  created_at          timestamptz NOT NULL,
+  PRIMARY KEY (mer_id, order_id),
+  CHECK ((state = 'PAID') = (query_id IS NOT NULL AND paid_at IS NOT NULL))
+);
+-- The control API (POST /sandbox/pay, GET /sandbox/ledger) finds trades without knowing the merchant.
+CREATE INDEX IF NOT EXISTS trades_order_id ON sandbox_unionpay.trades (order_id);
+CREATE INDEX IF NOT EXISTS trades_created_at ON sandbox_unionpay.trades (created_at);
+
+${notificationsTableSql(UNIONPAY_SCHEMA)}
+
+-- Every channel's ledger in one shape, for whoever compares the bank with Paycenter. An unpaid
+-- trade past its payTimeout is closed: the bank will never take the payment (there is no close API).
+CREATE OR REPLACE VIEW sandbox_unionpay.ledger AS
+SELECT 'unionpay'::text AS channel,
+       mer_id AS mch_id,
+       order_id AS out_trade_no,
+       query_id AS transaction_id,
+       CASE WHEN state = 'PAID' THEN 'paid'
+            WHEN pay_timeout <= now() THEN 'closed'
+            ELSE 'not_paid' END AS state,
+       txn_amt AS amount,
+       -- currencyCode 156 is the only one the gateway accepts here.
+       'CNY'::text AS currency
+  FROM sandbox_unionpay.trades;
+`;
+
+/** Idempotent; run by migrateSandbox inside its transaction, under its advisory lock. */
+export async function migrateUnionpayLedger(db: Queryable): Promise<void> {
+  await db.query(MIGRATION);
+}

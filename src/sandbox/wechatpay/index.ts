@@ -1,0 +1,52 @@
+// WeChat Pay API v3 as the sandbox simulates it (channels.md §1): Native orders, query and close
+// under /sandbox/wechatpay/v3, merchant registration, the buyer's payment and its notifications.
+import { Notifier } from '../notifier.ts';
+import { keyLoader } from '../rsa.ts';
+import type { SimulatedChannel } from '../channel.ts';
+import { WECHATPAY_API_PREFIX, wechatpayApiRoutes } from './api-routes.ts';
+import { createWechatpayControl } from './control.ts';
+import { wechatpayMerchantRoutes } from './merchant-routes.ts';
+import { MerchantDirectory } from './merchants.ts';
+import { WECHATPAY_NOTIFY_TIMEOUT_MS, WECHATPAY_RETRY_DELAYS_MS, wechatpayNotificationSender } from './notification-send.ts';
+import { loadOrCreatePlatformKey } from './platform-key.ts';
+import { WECHATPAY_SCHEMA, migrateWechatpayLedger } from './store.ts';
+
+export const wechatpaySandbox: SimulatedChannel = {
+  name: 'wechatpay',
+  migrate: migrateWechatpayLedger,
+
+  create(ctx) {
+    const { db, log, faults, timeScale } = ctx;
+    const notifyTimeoutMs = ctx.notifyTimeoutMs ?? WECHATPAY_NOTIFY_TIMEOUT_MS;
+    const platformKey = keyLoader(() => loadOrCreatePlatformKey(db));
+    const merchants = new MerchantDirectory(db);
+    const notifier = new Notifier({
+      db,
+      log,
+      faults,
+      timeScale,
+      schema: WECHATPAY_SCHEMA,
+      logLabel: 'sandbox wechatpay',
+      retryDelaysMs: WECHATPAY_RETRY_DELAYS_MS,
+      notifyTimeoutMs,
+      send: wechatpayNotificationSender(platformKey, notifyTimeoutMs),
+    });
+    return {
+      control: createWechatpayControl({ db, log, merchants, notifier }),
+
+      async register(app) {
+        const signer = await platformKey();
+        await app.register(wechatpayApiRoutes({ db, log, merchants, signer, faults }), { prefix: WECHATPAY_API_PREFIX });
+        await app.register(wechatpayMerchantRoutes({ merchants, platformKey: signer }));
+      },
+
+      async start() {
+        const { keyId } = await platformKey();
+        await notifier.start();
+        log.info({ notifyTimeoutMs, platformPublicKeyId: keyId }, 'sandbox wechatpay started');
+      },
+
+      stop: () => notifier.stop(),
+    };
+  },
+};
