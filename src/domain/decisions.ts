@@ -71,17 +71,17 @@ export function decideOnTradeStatus(
     case 'not_found':
       // Early "not found" can mean "not created yet"; only once we have closed the trade may we
       // conclude it never existed (and now never can).
-      if (ctx.closeDeferred) return decideClosing(order, attempt, `${ctx.source}: not created yet; the channel refuses it after its expiry`, ctx);
+      if (ctx.closeDeferred) return decideClosing(attempt, `${ctx.source}: not created yet; the channel refuses it after its expiry`);
       // Our own create may still be on its way to the channel (a pay call in flight, or one that
       // timed out): until the expiry the trade could yet appear, so it stays watched.
       if (ctx.closing && attempt.state === 'CREATING' && ctx.beforeExpiry) {
-        return decideClosing(order, attempt, `${ctx.source}: not found, but our create may still arrive before the expiry`, ctx);
+        return decideClosing(attempt, `${ctx.source}: not found, but our create may still arrive before the expiry`);
       }
       return ctx.closing
         ? decideClosed(order, attempt, `${ctx.source}: trade never existed at the channel`, ctx)
         : NOTHING(`${ctx.source}: trade not found yet`);
     case 'not_paid':
-      if (ctx.closeDeferred) return decideClosing(order, attempt, `${ctx.source}: not paid; the channel refuses it after its expiry`, ctx);
+      if (ctx.closeDeferred) return decideClosing(attempt, `${ctx.source}: not paid; the channel refuses it after its expiry`);
       return NOTHING(`${ctx.source}: not paid`);
     case 'unknown':
       return NOTHING(`${ctx.source}: unknown (${status.reason})`);
@@ -154,12 +154,12 @@ function decideClosed(order: OrderFacts, attempt: AttemptFacts, reason: string, 
 /**
  * The channel will refuse the trade from its expiry on but could still be paid until then: the
  * attempt is CLOSING, no longer open (another may be opened) but still queried until it is CLOSED
- * or SUCCEEDED. The order closes as for a closed trade: a payment still made is a late payment.
+ * or SUCCEEDED. The order waits for that answer, so a payment made meanwhile is not a late one;
+ * only a merchant's explicit close closes it at once (closeOrder).
  */
-function decideClosing(order: OrderFacts, attempt: AttemptFacts, reason: string, ctx: DecisionContext): Decision {
-  const orderChange = closeOrderUnlessPaid(order, attempt, ctx);
-  if (!isOpenAttempt(attempt.state)) return { ...orderChange, reason, resolved: true };
-  return { attempt: { to: 'CLOSING' }, ...orderChange, reason, resolved: true };
+function decideClosing(attempt: AttemptFacts, reason: string): Decision {
+  if (!isOpenAttempt(attempt.state)) return { reason, resolved: true };
+  return { attempt: { to: 'CLOSING' }, reason, resolved: true };
 }
 
 /**

@@ -120,15 +120,13 @@ describe('decideOnTradeStatus', () => {
     const deferred = { ...closing, closeDeferred: true };
     const switching = { ...deferred, keepOrderOpen: true };
 
-    it('leaves the attempt CLOSING, still watched, and closes the order as the merchant asked', () => {
+    it('leaves the attempt CLOSING, still watched, and the order open until the channel has closed it', () => {
       for (const status of [{ kind: 'not_found' }, { kind: 'not_paid' }] as TradeStatus[]) {
-        expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), status, deferred)).toMatchObject({
-          attempt: { to: 'CLOSING' },
-          order: { to: 'CLOSED' },
-          event: 'order.closed',
-          resolved: true,
-        });
+        const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), status, deferred);
+        expect(d).toMatchObject({ attempt: { to: 'CLOSING' }, resolved: true });
+        expect(d.order).toBeUndefined();
       }
+      expect(decideOnTradeStatus(order('PAYING'), attempt('CLOSING'), { kind: 'closed' }, deferred).order?.to).toBe('CLOSED');
     });
 
     it('keeps the order open when the buyer switches to another attempt', () => {
