@@ -9,7 +9,7 @@ Commands:
   serve                  Start Paycenter (API, job runner and, unless real channels are configured, the sandbox).
                          Without DATABASE_URL it runs embedded PostgreSQL in PAYCENTER_DATA_DIR (./.paycenter).
       --role all|api     api: HTTP only, no job runner (run another process with all). Default all.
-  sandbox                Run the WeChat Pay sandbox alone.
+  sandbox                Run the sandbox (WeChat Pay, Alipay, UnionPay) alone.
       --port N           Port (default 8090). Uses DATABASE_URL or embedded PostgreSQL in ./.paycenter-sandbox.
   migrate                Apply database migrations to DATABASE_URL and exit.
   bench                  Measure order submissions and whole payment flows against the raw-SQL floor.
@@ -150,7 +150,12 @@ async function serve(config: Config, log: Logger, role: string): Promise<void> {
     `  Docs       ${running.baseUrl}/docs   (OpenAPI: ${running.baseUrl}/openapi.json)`,
     `  Metrics    ${running.baseUrl}/metrics`,
   ];
-  if (running.sandbox) lines.push(`  Sandbox    ${running.baseUrl}/sandbox/ledger   (WeChat Pay at ${running.baseUrl}/sandbox/wechatpay)`);
+  if (running.sandbox) {
+    lines.push(
+      `  Sandbox    ${running.baseUrl}/sandbox/ledger   (simulated channels under ${running.baseUrl}/sandbox/: wechatpay, alipay, unionpay)`,
+    );
+  }
+  lines.push(`  Channels   ${[...running.ctx.channels.keys()].join(', ')}`);
   lines.push(
     running.generatedApiKey
       ? `  API key    ${running.generatedApiKey}   (shown once; stored hashed — keep it, or set PAYCENTER_API_KEY)`
@@ -195,7 +200,9 @@ async function sandbox(config: Config, log: Logger, portFlag: string | undefined
     await standalone.close();
     await embedded?.stop();
   });
-  console.log(`WeChat Pay sandbox at ${standalone.url}/sandbox/wechatpay (control API: ${standalone.url}/sandbox/ledger)`);
+  console.log(
+    `Sandbox at ${standalone.url}/sandbox/ (wechatpay, alipay, unionpay; control API: ${standalone.url}/sandbox/ledger)`,
+  );
 }
 
 async function migrateOnly(config: Config): Promise<void> {

@@ -17,7 +17,7 @@ beforeAll(async () => {
   const port = await freePort();
   bank = await spawnPaycenter({ DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, port, 60_000, ['sandbox', '--port', String(port)], {
     path: '/sandbox/faults',
-    text: 'WeChat Pay sandbox at',
+    text: 'Sandbox at',
   });
   const merchant = newTestMerchant();
   const apiV3Key = 'abcdefghijklmnopqrstuvwxyz012345';
