@@ -74,7 +74,7 @@ export function decideOnTradeStatus(
       if (ctx.closeDeferred) return decideClosing(attempt, `${ctx.source}: not created yet; the channel refuses it after its expiry`);
       // Our own create may still be on its way to the channel (a pay call in flight, or one that
       // timed out): until the expiry the trade could yet appear, so it stays watched.
-      if (ctx.closing && attempt.state === 'CREATING' && ctx.beforeExpiry) {
+      if (ctx.closing && (attempt.state === 'CREATING' || attempt.state === 'CLOSING') && ctx.beforeExpiry) {
         return decideClosing(attempt, `${ctx.source}: not found, but our create may still arrive before the expiry`);
       }
       return ctx.closing
