@@ -196,7 +196,7 @@ export function formatChaosReport(r: ChaosReport): string {
       `${(r.durationMs / 1000).toFixed(0)} s`,
     `  faults: ${r.faults.join(', ') || 'none'} — ${f.profiles} bank fault mixes, ${f.kills} SIGKILLs, ${f.redisStops} Redis stops, ` +
       `${f.terminatedConnections} connections terminated`,
-    `  workload: ${w.paidAtBank} paid at the bank, ${w.switches} channel switches (${w.closedPayTries} closed attempts paid anyway, ` +
+    `  workload: ${w.paidAtBank} paid at the bank (${Object.entries(w.paidAtBankBy).map(([c, n]) => `${c} ${n}`).join(', ')}), ${w.switches} channel switches (${w.closedPayTries} closed attempts paid anyway, ` +
       `all refused unless G1/G3 say otherwise), ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
       `${w.withoutOrder} purchases left without an order${withoutOrderWhy(w)}, ${w.requestErrors} requests failed and retried`,
     r.quiet

@@ -33,6 +33,8 @@ export interface WorkloadStats {
   /** Why those purchases got no order: the last answer of their copies (error code, HTTP status or network). */
   withoutOrderBecause: Record<string, number>;
   paidAtBank: number;
+  /** The same, per channel of the trade paid. */
+  paidAtBankBy: Record<string, number>;
   /** Purchases whose buyer switched channel or method before paying. */
   switches: number;
   /** Attempts closed by a switch that the buyer then tried to pay; the bank must refuse each. */
@@ -75,6 +77,7 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     withoutOrder: 0,
     withoutOrderBecause: {},
     paidAtBank: 0,
+    paidAtBankBy: {},
     switches: 0,
     closedPayTries: 0,
     forged: 0,
@@ -223,7 +226,10 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       // Some buyers pay after the order expired: the bank must refuse them (closed there first).
       await sleep(rng.int(0, expiresInSeconds * 1_200));
       const paid = await buyerPays(opts.sandboxUrl, payment).catch(() => undefined);
-      if (paid?.status === 200) stats.paidAtBank += 1;
+      if (paid?.status === 200) {
+        stats.paidAtBank += 1;
+        stats.paidAtBankBy[payment.channel] = (stats.paidAtBankBy[payment.channel] ?? 0) + 1;
+      }
       if (rng.chance(0.3)) {
         const live = opts.liveUrls();
         if (live.length === 0) return;
