@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { FaultSwitchboard } from './faults.ts';
-import type { Queryable } from './notification-store.ts';
 
 /** One trade as the bank's ledger knows it; times are ISO 8601 (UTC). */
 export interface LedgerTrade {
@@ -106,8 +105,8 @@ export interface ChannelSandbox {
 /** A simulated channel as a module: its ledger schema, and how to run it. */
 export interface SimulatedChannel {
   readonly name: string;
-  /** Creates or updates the channel's ledger schema; idempotent; runs inside migrateSandbox's transaction. */
-  migrate(db: Queryable): Promise<void>;
+  /** Creates or updates the channel's ledger schema; idempotent; migrateSandbox runs it inside its transaction. */
+  readonly migrationSql: string;
   /** No I/O here: keys are read from the ledger on first use, so creating a sandbox cannot fail on the database. */
   create(ctx: SandboxContext): ChannelSandbox;
 }

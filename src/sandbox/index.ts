@@ -41,7 +41,7 @@ export async function migrateSandbox(pool: pg.Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('paycenter.sandbox.migrate'))`);
-    for (const channel of CHANNELS) await channel.migrate(client);
+    for (const channel of CHANNELS) await client.query(channel.migrationSql);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

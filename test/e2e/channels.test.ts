@@ -1,9 +1,10 @@
 // Alipay (QR and page pay) and UnionPay (gateway) through HTTP against their sandboxes, in the
 // scenarios WeChat Pay passes in payments.test.ts: every notification lost, every notification
 // duplicated, forged notifications refused, expiry and merchant close at the channel first.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
+import { expectCloseRevealsPayment, expectPaidOnceDespiteDuplicates, expectPaidThroughQuery } from '../helpers/payment-checks.ts';
 import { buyerPays, openCashier } from '../../src/harness/buyer.ts';
 import { forgeAlipayNotification, readAlipayForgeKeys, type AlipayForgeKeys } from '../../src/chaos/forge-alipay.ts';
 import { forgeUnionpayNotification, readUnionpayForgeKeys, strangerCertificate, type UnionpayForgeKeys } from '../../src/chaos/forge-unionpay.ts';
@@ -13,27 +14,16 @@ import { getSetting } from '../../src/store/settings.ts';
 const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const stranger = strangerCertificate();
 
-let pc: TestPaycenter;
+const pc = paycenterPerFile();
+const { getOrder, waitForState, timeline, ledger } = pc;
 let alipayKeys: AlipayForgeKeys;
 let unionpayKeys: UnionpayForgeKeys;
 beforeAll(async () => {
-  pc = await startTestPaycenter();
   const alipay = await getSetting<{ appId: string; sellerId: string }>(pc.db.pool, 'sandbox.alipay.merchant');
   alipayKeys = await readAlipayForgeKeys(pc.db.pool, alipay!);
   const unionpay = await getSetting<{ merId: string }>(pc.db.pool, 'sandbox.unionpay.merchant');
   unionpayKeys = await readUnionpayForgeKeys(pc.db.pool, unionpay!);
 });
-afterAll(() => pc?.stop());
-beforeEach(async () => {
-  await pc.sandbox('DELETE', '/sandbox/faults');
-});
-
-const getOrder = (id: string) => pc.api('GET', `/v1/orders/${id}`).then((r) => r.body);
-const waitForState = (id: string, state: string, timeoutMs = 10_000) => waitFor(() => getOrder(id), (o) => o.state === state, timeoutMs);
-const timeline = async (id: string) => (await pc.api('GET', `/v1/orders/${id}/timeline`)).body.data as Record<string, unknown>[];
-const orderTransitions = async (id: string, from: string, to: string) =>
-  (await timeline(id)).filter((e) => e.kind === 'transition' && e.entity === 'order' && e.from === from && e.to === to);
-const ledger = async (outTradeNo: string) => (await pc.sandbox('GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`)).body.trades[0];
 
 type Forger = (o: { outTradeNo: string; amount: number }) => { headers: Record<string, string>; body: string };
 
@@ -109,24 +99,14 @@ describe.each(CASES)('$channel $method', ({ channel, method, action, forgeries }
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
     const { id, payment } = await newPayingOrder();
     await buyerPays(pc.baseUrl, payment);
-    expect((await waitForState(id, 'PAID')).state).toBe('PAID');
-    expect((await ledger(payment.outTradeNo)).notificationsAcknowledged).toBe(0);
-    const paid = await orderTransitions(id, 'PAYING', 'PAID');
-    expect(paid).toHaveLength(1);
-    expect(String(paid[0]!.reason)).toMatch(/^query: channel reports paid/);
-    expect((await timeline(id)).some((e) => e.kind === 'notification')).toBe(false);
+    await expectPaidThroughQuery(pc, id, payment.outTradeNo);
   });
 
   it('with every notification duplicated, shows exactly one PAYING→PAID and one order.paid', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { duplicateNotifications: true });
     const { id, payment } = await newPayingOrder();
     await buyerPays(pc.baseUrl, payment);
-    await waitForState(id, 'PAID');
-    await waitFor(() => ledger(payment.outTradeNo), (t) => t.notificationsSent >= 2);
-    expect((await ledger(payment.outTradeNo)).notificationsSent).toBeGreaterThanOrEqual(2);
-    expect(await orderTransitions(id, 'PAYING', 'PAID')).toHaveLength(1);
-    const { rows } = await pc.db.pool.query("SELECT count(*)::int AS n FROM events WHERE order_id = $1 AND type = 'order.paid'", [id]);
-    expect(rows[0].n).toBe(1);
+    await expectPaidOnceDespiteDuplicates(pc, id, payment.outTradeNo);
   });
 
   it.each(forgeries)('refuses a forged notification with %s: 4xx, stored with its reason, order unchanged', async (_name, forge, reason) => {
@@ -165,17 +145,6 @@ describe.each(CASES)('$channel $method', ({ channel, method, action, forgeries }
 
   it('a close that reveals a payment makes the order PAID', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
-    try {
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-      const order = await slow.api('POST', '/v1/orders', orderBody());
-      const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel, method });
-      expect((await buyerPays(slow.baseUrl, pay.body.payment)).status).toBe(200);
-      const closed = await slow.api('POST', `/v1/orders/${order.body.id}/close`);
-      expect(closed.status).toBe(200);
-      expect(closed.body.state).toBe('PAID');
-    } finally {
-      await slow.stop();
-    }
+    await expectCloseRevealsPayment({ channel, method });
   });
 });

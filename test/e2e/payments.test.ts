@@ -1,7 +1,8 @@
 // Paying orders through HTTP against the WeChat Pay sandbox: notifications lost, duplicated and
 // forged; the active query; expiry and merchant close at the channel first; channel timeouts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { orderBody, paycenterPerFile, waitFor, withUninformedPaycenter } from '../helpers/paycenter.ts';
+import { expectCloseRevealsPayment, expectPaidOnceDespiteDuplicates, expectPaidThroughQuery } from '../helpers/payment-checks.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { forgeNotification, readForgeKeys as readKeys, type ForgeKeys } from '../../src/chaos/forge-wechatpay.ts';
 import { getSetting } from '../../src/store/settings.ts';
@@ -16,15 +17,11 @@ async function readForgeKeys(pool: Pool): Promise<ForgeKeys> {
   return readKeys(pool, merchant!);
 }
 
-let pc: TestPaycenter;
+const pc = paycenterPerFile();
+const { getOrder, waitForState, timeline, orderTransitions, ledger } = pc;
 let keys: ForgeKeys;
 beforeAll(async () => {
-  pc = await startTestPaycenter();
   keys = await readForgeKeys(pc.db.pool);
-});
-afterAll(() => pc?.stop());
-beforeEach(async () => {
-  await pc.sandbox('DELETE', '/sandbox/faults');
 });
 
 async function newPayingOrder(overrides: Record<string, unknown> = {}) {
@@ -34,14 +31,6 @@ async function newPayingOrder(overrides: Record<string, unknown> = {}) {
   expect(pay.status).toBe(200);
   return { id: order.body.id as string, outTradeNo: pay.body.payment.outTradeNo as string, pay };
 }
-
-const getOrder = (id: string) => pc.api('GET', `/v1/orders/${id}`).then((r) => r.body);
-const waitForState = (id: string, state: string, timeoutMs = 10_000) =>
-  waitFor(() => getOrder(id), (o) => o.state === state, timeoutMs);
-const timeline = async (id: string) => (await pc.api('GET', `/v1/orders/${id}/timeline`)).body.data as Record<string, unknown>[];
-const orderTransitions = async (id: string, from: string, to: string) =>
-  (await timeline(id)).filter((e) => e.kind === 'transition' && e.entity === 'order' && e.from === from && e.to === to);
-const ledger = async (outTradeNo: string) => (await pc.sandbox('GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`)).body.trades[0];
 
 describe('pay', () => {
   it('answers a QR code; concurrent pay calls share one attempt', async () => {
@@ -91,40 +80,24 @@ describe('pay', () => {
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
     const { id, outTradeNo } = await newPayingOrder();
     await pc.sandbox('POST', '/sandbox/pay', { outTradeNo });
-    const order = await waitForState(id, 'PAID');
-    expect(order.state).toBe('PAID');
-    const trade = await ledger(outTradeNo);
-    expect(trade.notificationsAcknowledged).toBe(0);
-    const paid = await orderTransitions(id, 'PAYING', 'PAID');
-    expect(paid).toHaveLength(1);
-    expect(String(paid[0]!.reason)).toMatch(/^query: channel reports paid/);
-    expect((await timeline(id)).some((e) => e.kind === 'notification')).toBe(false);
+    await expectPaidThroughQuery(pc, id, outTradeNo);
   });
 
   it('with every notification duplicated, the timeline shows exactly one PAYING→PAID and one event', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { duplicateNotifications: true });
     const { id, outTradeNo } = await newPayingOrder();
     await pc.sandbox('POST', '/sandbox/pay', { outTradeNo });
-    await waitForState(id, 'PAID');
-    await waitFor(() => ledger(outTradeNo), (t) => t.notificationsSent >= 2);
-    expect((await ledger(outTradeNo)).notificationsSent).toBeGreaterThanOrEqual(2);
-    expect(await orderTransitions(id, 'PAYING', 'PAID')).toHaveLength(1);
-    const { rows } = await pc.db.pool.query("SELECT count(*)::int AS n FROM events WHERE order_id = $1 AND type = 'order.paid'", [id]);
-    expect(rows[0].n).toBe(1);
+    await expectPaidOnceDespiteDuplicates(pc, id, outTradeNo);
   });
 
   it('GET ?sync=true asks the channel before answering', async () => {
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
-    try {
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
+    await withUninformedPaycenter(async (slow) => {
       const order = await slow.api('POST', '/v1/orders', orderBody());
       const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
       await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
       expect((await slow.api('GET', `/v1/orders/${order.body.id}`)).body.state).toBe('PAYING');
       expect((await slow.api('GET', `/v1/orders/${order.body.id}?sync=true`)).body.state).toBe('PAID');
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 });
 
@@ -155,10 +128,8 @@ describe('forged notifications (G5)', () => {
   });
 
   it('a refused notification triggers an active query at once', async () => {
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
-    try {
+    await withUninformedPaycenter(async (slow) => {
       const slowKeys = await readForgeKeys(slow.db.pool);
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
       const order = await slow.api('POST', '/v1/orders', orderBody());
       const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
       await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
@@ -172,9 +143,7 @@ describe('forged notifications (G5)', () => {
         (o: { state: string }) => o.state === 'PAID',
       );
       expect(paid.state).toBe('PAID');
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   it('answers WeChat Pay SIGNTEST probes with an error and still applies the real notification', async () => {
@@ -237,18 +206,7 @@ describe('expiry and close', () => {
 
   it('a close that reveals a payment makes the order PAID', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
-    try {
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-      const order = await slow.api('POST', '/v1/orders', orderBody());
-      const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
-      await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
-      const closed = await slow.api('POST', `/v1/orders/${order.body.id}/close`);
-      expect(closed.status).toBe(200);
-      expect(closed.body.state).toBe('PAID');
-    } finally {
-      await slow.stop();
-    }
+    await expectCloseRevealsPayment({ channel: 'wechatpay' });
   });
 
   it('a create that times out at the channel is retried with the same attempt', async () => {

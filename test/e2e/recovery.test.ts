@@ -1,7 +1,7 @@
 // One test per recovery point of the pay flow: the state a crash or a timeout leaves behind is
 // seeded, and what resumes is checked — never inferred from silence, never done twice.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { describe, expect, it } from 'vitest';
+import { orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { insertAttempt, lockOrder } from '../../src/store/orders.ts';
 import { addJob } from '../../src/store/jobs.ts';
@@ -10,17 +10,8 @@ import { moveOrder } from '../../src/services/state-change.ts';
 import { newId, newOutTradeNo } from '../../src/domain/ids.ts';
 import { expireUnwatchedOrders } from '../../src/services/orders.ts';
 
-let pc: TestPaycenter;
-beforeAll(async () => {
-  pc = await startTestPaycenter();
-});
-afterAll(() => pc?.stop());
-beforeEach(async () => {
-  await pc.sandbox('DELETE', '/sandbox/faults');
-});
-
-const getOrder = async (id: string) => (await pc.api('GET', `/v1/orders/${id}`)).body;
-const ledger = async (outTradeNo: string) => (await pc.sandbox('GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`)).body.trades[0];
+const pc = paycenterPerFile();
+const { getOrder, ledger } = pc;
 
 describe('recovery points of the pay flow', () => {
   it('crash after phase 1, before the channel call: the trade never existed, the order expires CLOSED', async () => {

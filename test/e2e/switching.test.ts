@@ -2,21 +2,12 @@
 // attempt is closed at its channel first; a close that reveals a payment opens nothing; a trade
 // the channel can only refuse from its expiry on stays watched (CLOSING); an order paid through
 // one attempt has its other open attempts closed at once.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestPaycenter, orderBody, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { describe, expect, it } from 'vitest';
+import { orderBody, paycenterPerFile, waitFor, withUninformedPaycenter } from '../helpers/paycenter.ts';
 import { buyerPays, openCashier } from '../../src/harness/buyer.ts';
 
-let pc: TestPaycenter;
-beforeAll(async () => {
-  pc = await startTestPaycenter();
-});
-afterAll(() => pc?.stop());
-beforeEach(async () => {
-  await pc.sandbox('DELETE', '/sandbox/faults');
-});
-
-const getOrder = (id: string) => pc.api('GET', `/v1/orders/${id}`).then((r) => r.body);
-const ledger = async (outTradeNo: string) => (await pc.sandbox('GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`)).body.trades[0];
+const pc = paycenterPerFile();
+const { getOrder, ledger } = pc;
 const pay = (id: string, channel: string, method?: string) => pc.api('POST', `/v1/orders/${id}/pay`, { channel, ...(method && { method }) });
 const payment = (order: { payments: { id: string; state: string }[] }, id: string) => order.payments.find((p) => p.id === id)!;
 const openAttempts = async (orderId: string) =>
@@ -88,9 +79,7 @@ describe('switching channel or method', () => {
 
   it('a close that reveals the old attempt was paid makes the order PAID and opens nothing', async () => {
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000' });
-    try {
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
+    await withUninformedPaycenter(async (slow) => {
       const order = await slow.api('POST', '/v1/orders', orderBody());
       const first = (await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'alipay', method: 'qr' })).body.payment;
       expect((await buyerPays(slow.baseUrl, first)).status).toBe(200);
@@ -100,9 +89,7 @@ describe('switching channel or method', () => {
       const after = (await slow.api('GET', `/v1/orders/${order.body.id}`)).body;
       expect(after.state).toBe('PAID');
       expect(after.payments).toHaveLength(1);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   it('while the old channel cannot confirm the close, nothing new opens; the same call later switches', async () => {

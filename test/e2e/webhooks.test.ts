@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { createInbox, createPaycenterClient } from '../../src/client/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { TEST_API_KEY, orderBody, startTestPaycenter, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { TEST_API_KEY, orderBody, startTestPaycenter, waitFor, withUninformedPaycenter, type TestPaycenter } from '../helpers/paycenter.ts';
 
 const SCHEDULE = '100,100,100,100,100';
 const TIMEOUT_MS = 700;
@@ -263,20 +263,19 @@ describe('waitForPayment', () => {
   it('returns PAID for an order whose notifications and webhooks were all lost', async () => {
     const lost = await receiver(() => ({ status: 500 }));
     // Paycenter's own active query waits 10 minutes: only the business side's query can find it.
-    const slow = await startTestPaycenter({ PAYCENTER_QUERY_SCHEDULE: '600000', PAYCENTER_WEBHOOK_URL: lost.url });
-    try {
-      await slow.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
-      const order = await slow.api('POST', '/v1/orders', orderBody());
-      const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
-      await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
-      const client = createPaycenterClient({ baseUrl: slow.baseUrl, apiKey: TEST_API_KEY });
-      const result = await client.waitForPayment(order.body.id, { timeoutMs: 500 });
-      expect(result.source).toBe('query');
-      expect(result.order.state).toBe('PAID');
-      // The order.paid its query produced goes to a receiver that loses it too.
-      expect(await waitFor(async () => lost.requests.length, (n) => n > 0)).toBeGreaterThan(0);
-    } finally {
-      await slow.stop();
-    }
+    await withUninformedPaycenter(
+      async (slow) => {
+        const order = await slow.api('POST', '/v1/orders', orderBody());
+        const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
+        await slow.sandbox('POST', '/sandbox/pay', { outTradeNo: pay.body.payment.outTradeNo });
+        const client = createPaycenterClient({ baseUrl: slow.baseUrl, apiKey: TEST_API_KEY });
+        const result = await client.waitForPayment(order.body.id, { timeoutMs: 500 });
+        expect(result.source).toBe('query');
+        expect(result.order.state).toBe('PAID');
+        // The order.paid its query produced goes to a receiver that loses it too.
+        expect(await waitFor(async () => lost.requests.length, (n) => n > 0)).toBeGreaterThan(0);
+      },
+      { PAYCENTER_WEBHOOK_URL: lost.url },
+    );
   });
 });

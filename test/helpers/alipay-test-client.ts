@@ -5,7 +5,7 @@
 import { createPublicKey, generateKeyPairSync, randomInt, sign, verify, type KeyObject } from 'node:crypto';
 import { startNotificationReceiver, type ReceivedNotification, type ReceiverAnswer } from './wechatpay-test-client.ts';
 
-export { control, createTestDatabase, serveSandbox, testLog, type ReceivedNotification } from './wechatpay-test-client.ts';
+export { control, eventually, sandboxPerFile, serveSandbox, testLog, type ReceivedNotification } from './wechatpay-test-client.ts';
 
 const GATEWAY_PATH = '/sandbox/alipay/gateway.do';
 

@@ -1,17 +1,9 @@
 // A test-only UnionPay ACP 5.1.0 merchant: an independent reading of channels.md §3 (after the
 // adapter and the sandbox), with node:crypto alone. It signs requests (§3.2), verifies the bank's
 // messages by signPubKeyCert and its chain (§3.3), parses un-encoded answers (§3.1) and plays the
-// buyer's browser on the gateway's HTML pages. Also the fixture that serves the UnionPay sandbox.
+// buyer's browser on the gateway's HTML pages. The sandbox it talks to is served by the shared
+// fixtures in wechatpay-test-client.ts (serveSandbox, sandboxPerFile).
 import { createHash, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { fastify } from 'fastify';
-import type pg from 'pg';
-import type { Logger } from '../../src/logger.ts';
-import type { ChannelSandbox } from '../../src/sandbox/channel.ts';
-import { controlRoutes } from '../../src/sandbox/control-routes.ts';
-import { FaultSwitchboard } from '../../src/sandbox/faults.ts';
-import { unionpaySandbox } from '../../src/sandbox/unionpay/index.ts';
-import { testLog } from './wechatpay-test-client.ts';
 
 export type Fields = Record<string, string>;
 
@@ -259,42 +251,4 @@ export async function clickCashier(serverUrl: string, cashier: GatewayPage, butt
 /** What the auto-submitting front-return form would post, and where. */
 export function frontReturnOf(page: GatewayPage): { action: string; fields: Fields } | undefined {
   return formsOf(page.html).find((f) => f.action.startsWith('http'));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixture: the UnionPay sandbox on its own Fastify server, with the shared control API
-
-export interface ServedUnionpay {
-  url: string;
-  sandbox: ChannelSandbox;
-  close(): Promise<void>;
-}
-
-export async function serveUnionpaySandbox(
-  pool: pg.Pool,
-  options: { timeScale: number; notifyTimeoutMs?: number; log?: Logger },
-): Promise<ServedUnionpay> {
-  await unionpaySandbox.migrate(pool);
-  const faults = new FaultSwitchboard();
-  const sandbox = unionpaySandbox.create({
-    db: pool,
-    log: options.log ?? testLog,
-    faults,
-    timeScale: options.timeScale,
-    notifyTimeoutMs: options.notifyTimeoutMs,
-  });
-  const app = fastify();
-  await sandbox.register(app);
-  await app.register(controlRoutes({ channels: [sandbox.control], faults }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  await sandbox.start();
-  const { port } = app.server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    sandbox,
-    async close() {
-      await app.close();
-      await sandbox.stop();
-    },
-  };
 }

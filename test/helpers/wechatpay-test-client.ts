@@ -7,8 +7,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fastify } from 'fastify';
 import pg from 'pg';
-import { createLogger } from '../../src/logger.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Merchant side of the protocol
@@ -160,17 +162,22 @@ export class WechatpayTestClient {
 }
 
 // Fixtures: one database per test file, from the shared test infrastructure.
-export { createTestDatabase } from './db.ts';
+export { createTestDatabase };
 
 export const testLog = createLogger(process.env.SANDBOX_TEST_LOG_LEVEL ?? 'silent', 'sandbox-test');
 
-/** A started sandbox on its own Fastify server (port 0), as Paycenter mounts it. */
-export async function serveSandbox(
-  pool: pg.Pool,
-  options: Omit<SandboxOptions, 'pool' | 'log'>,
-): Promise<{ url: string; sandbox: Sandbox; close(): Promise<void> }> {
+export type ServeOptions = Omit<SandboxOptions, 'pool' | 'log'> & { log?: Logger };
+
+export interface ServedSandbox {
+  url: string;
+  sandbox: Sandbox;
+  close(): Promise<void>;
+}
+
+/** A started sandbox, every channel in it, on its own Fastify server (port 0), as Paycenter mounts it. */
+export async function serveSandbox(pool: pg.Pool, options: ServeOptions): Promise<ServedSandbox> {
   const app = fastify();
-  const sandbox = createSandbox({ pool, log: testLog, ...options });
+  const sandbox = createSandbox({ pool, ...options, log: options.log ?? testLog });
   await sandbox.register(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   await sandbox.start();
@@ -183,6 +190,56 @@ export async function serveSandbox(
       await sandbox.stop();
     },
   };
+}
+
+/** The sandbox a test file shares; read it inside tests and hooks, once beforeAll has served it. */
+export interface SandboxFixture {
+  readonly url: string;
+  /** The file's own database, which holds the sandbox's ledger. */
+  readonly pool: pg.Pool;
+}
+
+/**
+ * Gives the calling test file its own database and a sandbox served on it: both made in a
+ * beforeAll that runs before the file's own (registered after this call), closed and dropped in
+ * afterAll.
+ */
+export function sandboxPerFile(options: ServeOptions): SandboxFixture {
+  let db: TestDatabase | undefined;
+  let served: ServedSandbox | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    served = await serveSandbox(db.pool, options);
+  });
+  afterAll(async () => {
+    await served?.close();
+    await db?.drop();
+  });
+  const started = (): { db: TestDatabase; served: ServedSandbox } => {
+    if (!db || !served) throw new Error('the sandbox is served in beforeAll: use it inside tests and hooks');
+    return { db, served };
+  };
+  return {
+    get url() {
+      return started().served.url;
+    },
+    get pool() {
+      return started().db.pool;
+    },
+  };
+}
+
+/** Retries an assertion about something asynchronous (a notification's outcome) until it holds. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** JSON call to the unsigned control API (/sandbox/pay, /sandbox/faults, /sandbox/ledger). */

@@ -1,26 +1,23 @@
 // The Alipay sandbox driven by an independent test app (test/helpers/alipay-test-client.ts):
 // registration, signatures both ways, the precreate / scan / pay / query / close lifecycle,
 // expiry, the cashier page, the API faults, and notifications until `success`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
-import { fastify } from 'fastify';
-import type pg from 'pg';
 import { pino } from 'pino';
 import {
   AlipayTestClient,
   beijingTime,
   control,
-  createTestDatabase,
+  eventually,
   formOf,
   newTestApp,
+  sandboxPerFile,
   serveSandbox,
   startAlipayReceiver,
   stringToSign,
   rsa2Verify,
 } from '../helpers/alipay-test-client.ts';
-import { createSandbox } from '../../src/sandbox/index.ts';
 
 const PRECREATE = 'alipay.trade.precreate';
 const QUERY = 'alipay.trade.query';
@@ -40,20 +37,12 @@ const order = (outTradeNo: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: Awaited<ReturnType<typeof serveSandbox>>;
+const server = sandboxPerFile({ timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
 let client: AlipayTestClient;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveSandbox(db.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
   client = new AlipayTestClient(server.url, newTestApp());
   await client.register();
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 const precreate = (outTradeNo: string, extra: Record<string, unknown> = {}, notifyUrl = NOTIFY_URL) =>
@@ -71,18 +60,6 @@ async function withFaults<T>(faults: Record<string, unknown>, work: () => Promis
     return await work();
   } finally {
     await control(server.url, 'DELETE', '/sandbox/faults');
-  }
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 }
 
@@ -118,7 +95,7 @@ describe('app registration', () => {
   });
 
   it('keeps the Alipay key across restarts', async () => {
-    const again = await serveSandbox(db.pool, { timeScale: TIME_SCALE });
+    const again = await serveSandbox(server.pool, { timeScale: TIME_SCALE });
     try {
       expect((await control(again.url, 'GET', '/sandbox/alipay/merchants')).body.alipayPublicKey).toBe(client.alipayPublicKeyPem);
     } finally {
@@ -302,7 +279,7 @@ describe('precreate, scan, pay, query, close', () => {
     for (const no of [unscanned, open, paid]) await precreate(no, { total_amount: '12.30' });
     await scan(open);
     const { body } = await pay(paid);
-    const { rows } = await db.pool.query(
+    const { rows } = await server.pool.query(
       `SELECT * FROM sandbox_alipay.ledger WHERE out_trade_no = ANY($1) ORDER BY state`,
       [[unscanned, open, paid]],
     );
@@ -352,7 +329,7 @@ describe('expiry', () => {
     expect([refused.status, refused.body.error.code]).toEqual([409, 'trade_expired']);
     expect(subCodeOf(await close({ out_trade_no: outTradeNo }))).toEqual(['40004', 'ACQ.TRADE_STATUS_ERROR']);
     expect((await ledgerOf(outTradeNo))[0]).toMatchObject({ state: 'closed', channelState: 'TRADE_CLOSED', closedAt: expiresAt.toISOString() });
-    const { rows } = await db.pool.query(`SELECT state FROM sandbox_alipay.ledger WHERE out_trade_no = $1`, [outTradeNo]);
+    const { rows } = await server.pool.query(`SELECT state FROM sandbox_alipay.ledger WHERE out_trade_no = $1`, [outTradeNo]);
     expect(rows).toEqual([{ state: 'closed' }]);
   });
 
@@ -561,7 +538,7 @@ describe('notifications', () => {
   });
 
   it('is given up after the 7 retries of the schedule (8 sends)', async () => {
-    const fast = await serveSandbox(db.pool, { timeScale: 0.00001, notifyTimeoutMs: 1_000 });
+    const fast = await serveSandbox(server.pool, { timeScale: 0.00001, notifyTimeoutMs: 1_000 });
     const receiver = await startAlipayReceiver(() => 'fail');
     try {
       const { outTradeNo } = await precreateAndPay(receiver.url, fast.url);
@@ -617,12 +594,8 @@ describe('notifications', () => {
   it('signtestProbes adds a copy with a corrupted sign, and a receiver that accepts it is logged loudly', async () => {
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-    const app = fastify();
-    const probing = createSandbox({ pool: db.pool, log, timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
-    await probing.register(app);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    await probing.start();
-    const probingUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const probing = await serveSandbox(server.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000, log });
+    const probingUrl = probing.url;
     // First a correct receiver (refuses what does not verify), then a careless one (accepts anything).
     let careless = false;
     const receiver = await startAlipayReceiver((params) => (careless || client.verifyNotification(params) ? 'success' : 'fail'));
@@ -641,8 +614,7 @@ describe('notifications', () => {
       await eventually(async () => expect(lines.join('')).toContain('sandbox alipay: receiver ACCEPTED a probe notification whose signature is invalid'));
     } finally {
       await receiver.close();
-      await app.close();
-      await probing.stop();
+      await probing.close();
     }
   });
 });

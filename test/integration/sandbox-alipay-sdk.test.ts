@@ -2,16 +2,14 @@
 // of the protocol, which signs requests, verifies every answer's sign (validateSign) and checks
 // notifications with its own code. If the sandbox signed the wrong bytes, or with another key,
 // these calls would fail.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import { AlipaySdk } from 'alipay-sdk';
 import {
   AlipayTestClient,
   control,
-  createTestDatabase,
   newTestApp,
-  serveSandbox,
+  sandboxPerFile,
   startAlipayReceiver,
   type TestApp,
 } from '../helpers/alipay-test-client.ts';
@@ -22,8 +20,7 @@ process.env.TZ = 'Asia/Shanghai';
 
 const newOutTradeNo = () => 'S' + randomBytes(8).toString('hex');
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: Awaited<ReturnType<typeof serveSandbox>>;
+const server = sandboxPerFile({ timeScale: 0.001, notifyTimeoutMs: 1_000 });
 let app: TestApp;
 let registered: AlipayTestClient;
 let sdk: AlipaySdk;
@@ -43,17 +40,10 @@ function sdkFor(appKeys: TestApp, alipayPublicKey: string): AlipaySdk {
 const foreignAlipayPublicKey = () => newTestApp().publicKeyPem;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveSandbox(db.pool, { timeScale: 0.001, notifyTimeoutMs: 1_000 });
   app = newTestApp();
   registered = new AlipayTestClient(server.url, app);
   await registered.register();
   sdk = sdkFor(app, registered.alipayPublicKeyPem!);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 const precreate = (client: AlipaySdk, outTradeNo: string, notifyUrl?: string) =>

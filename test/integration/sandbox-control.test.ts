@@ -1,28 +1,19 @@
 // The channel-agnostic control API: the buyer paying (and being refused), the ledger, and the
 // validation of fault settings.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
-import { WechatpayTestClient, control, createTestDatabase, newTestMerchant, serveSandbox } from '../helpers/wechatpay-test-client.ts';
+import { WechatpayTestClient, control, newTestMerchant, sandboxPerFile } from '../helpers/wechatpay-test-client.ts';
 
 const NOTIFY_URL = 'http://127.0.0.1:9/notify/wechatpay'; // nothing listens; the notifications fail quietly
 const NATIVE = '/v3/pay/transactions/native';
 const newOutTradeNo = () => 'C' + randomBytes(8).toString('hex');
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: Awaited<ReturnType<typeof serveSandbox>>;
+const server = sandboxPerFile({ timeScale: 1 });
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveSandbox(db.pool, { timeScale: 1 });
   client = new WechatpayTestClient(server.url, newTestMerchant());
   await client.register();
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 async function order(outTradeNo: string, extra: Record<string, unknown> = {}): Promise<void> {

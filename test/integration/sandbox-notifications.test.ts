@@ -1,15 +1,16 @@
 // Payment notifications: delivered signed and encrypted right after the buyer pays, retried on
 // the (scaled) WeChat schedule until acknowledged, faulted on demand, and resumed by a sandbox
 // that restarts on the same ledger.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import {
   WechatpayTestClient,
   control,
   createTestDatabase,
   decryptResource,
+  eventually,
   newTestMerchant,
+  sandboxPerFile,
   serveSandbox,
   startNotificationReceiver,
   verifyPlatformSignature,
@@ -22,20 +23,12 @@ const FIRST_RETRY_DELAY_MS = 15_000 * TIME_SCALE;
 /** Tests that start extra sandboxes or databases, or wait out a whole retry schedule. */
 const SLOW_TEST_TIMEOUT_MS = 30_000;
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: Awaited<ReturnType<typeof serveSandbox>>;
+const server = sandboxPerFile({ timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveSandbox(db.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
   client = new WechatpayTestClient(server.url, newTestMerchant());
   await client.register();
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 async function orderAndPay(notifyUrl: string, serverUrl = server.url): Promise<{ outTradeNo: string; paid: any }> {
@@ -50,18 +43,6 @@ async function orderAndPay(notifyUrl: string, serverUrl = server.url): Promise<{
 async function ledgerOf(outTradeNo: string): Promise<any> {
   const res = await control(server.url, 'GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`);
   return res.body.trades[0];
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 const isProbe = (n: ReceivedNotification) => String(n.headers['wechatpay-signature']).startsWith('WECHATPAY/SIGNTEST/');
@@ -131,7 +112,7 @@ describe('payment notification', () => {
   });
 
   it('is given up after the 15 retries of the schedule', async () => {
-    const fast = await serveSandbox(db.pool, { timeScale: 0.00001, notifyTimeoutMs: 1_000 });
+    const fast = await serveSandbox(server.pool, { timeScale: 0.00001, notifyTimeoutMs: 1_000 });
     const receiver = await startNotificationReceiver(() => 503);
     try {
       const { outTradeNo } = await orderAndPay(receiver.url, fast.url);
@@ -146,7 +127,7 @@ describe('payment notification', () => {
   }, SLOW_TEST_TIMEOUT_MS);
 
   it('counts a receiver that does not answer within notifyTimeoutMs as a failed attempt', async () => {
-    const impatient = await serveSandbox(db.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 100 });
+    const impatient = await serveSandbox(server.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 100 });
     const receiver = await startNotificationReceiver((_n, index) => (index === 0 ? 'no_answer' : 204));
     try {
       const { outTradeNo } = await orderAndPay(receiver.url, impatient.url);

@@ -2,12 +2,18 @@
 // certificate chain, registration, signatures both ways, the front consume → cashier → pay flow
 // with its backUrl notification and front return, queries, payTimeout, duplicates, faults, and
 // the notification schedule.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type pg from 'pg';
-import { control, createTestDatabase, startNotificationReceiver, type ReceivedNotification } from '../helpers/wechatpay-test-client.ts';
+import {
+  control,
+  eventually,
+  sandboxPerFile,
+  serveSandbox,
+  startNotificationReceiver,
+  type ReceivedNotification,
+} from '../helpers/wechatpay-test-client.ts';
 import {
   UnionpayTestClient,
   bankMessageProblem,
@@ -18,9 +24,7 @@ import {
   newOrderId,
   newUnionpayMerchant,
   parseForm,
-  serveUnionpaySandbox,
   type Fields,
-  type ServedUnionpay,
 } from '../helpers/unionpay-test-client.ts';
 
 /** 1 min × 0.002 = 120 ms before the first retry: measurable, and a whole schedule takes 1.4 s. */
@@ -34,26 +38,15 @@ const NOTIFY_FIELDS = [
   'settleDate', 'accNo', 'payType', 'signMethod', 'signPubKeyCert', 'signature',
 ];
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: ServedUnionpay;
+const server = sandboxPerFile({ timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
 let client: UnionpayTestClient;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveUnionpaySandbox(db.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
   client = new UnionpayTestClient(server.url, newUnionpayMerchant());
   expect((await client.register()).status).toBe(200);
 });
 
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Retries an assertion about something asynchronous (a notification's outcome) until it holds. */
-const eventually = (check: () => Promise<void>) => vi.waitFor(check, { timeout: 5_000, interval: 20 });
 
 type Receiver = Awaited<ReturnType<typeof startNotificationReceiver>>;
 
@@ -79,7 +72,7 @@ async function ledgerOf(orderId: string): Promise<any> {
 }
 
 async function viewOf(orderId: string): Promise<any> {
-  const { rows } = await db.pool.query('SELECT * FROM sandbox_unionpay.ledger WHERE out_trade_no = $1', [orderId]);
+  const { rows } = await server.pool.query('SELECT * FROM sandbox_unionpay.ledger WHERE out_trade_no = $1', [orderId]);
   return rows[0];
 }
 
@@ -121,7 +114,7 @@ describe('certificates and registration', () => {
   });
 
   it('keeps its chain across a restart on the same ledger', async () => {
-    const again = await serveUnionpaySandbox(db.pool, { timeScale: TIME_SCALE });
+    const again = await serveSandbox(server.pool, { timeScale: TIME_SCALE });
     try {
       const list = await control(again.url, 'GET', '/sandbox/unionpay/merchants');
       expect(new X509Certificate(list.body.rootCert).fingerprint256).toBe(client.trust.rootCert.fingerprint256);
@@ -428,7 +421,7 @@ describe('backUrl notifications', () => {
   }, 20_000);
 
   it('count a receiver silent past notifyTimeoutMs as a failed send', async () => {
-    const impatient = await serveUnionpaySandbox(db.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 100 });
+    const impatient = await serveSandbox(server.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 100 });
     try {
       await withReceiver((_n, index) => (index === 0 ? 'no_answer' : 200), async (receiver) => {
         const { orderId } = await openCashier({}, receiver.url);
@@ -468,7 +461,7 @@ describe('backUrl notifications', () => {
     const verifies = (n: ReceivedNotification) => bankMessageProblem(client.trust, parseForm(n.body)) === undefined;
     const warnings: string[] = [];
     const log = pino({ level: 'warn' }, new Writable({ write: (line, _enc, done) => done(void warnings.push(String(line))) }));
-    const probing = await serveUnionpaySandbox(db.pool, { timeScale: TIME_SCALE, log });
+    const probing = await serveSandbox(server.pool, { timeScale: TIME_SCALE, log });
     const payWithProbe = async (receiver: Receiver) => {
       const { orderId } = await openCashier({}, receiver.url);
       expect((await control(probing.url, 'POST', '/sandbox/pay', { outTradeNo: orderId })).status).toBe(200);

@@ -1,14 +1,13 @@
 // The WeChat Pay v3 API of the sandbox, driven by an independent test merchant: registration,
 // signatures both ways, Native order / query / close semantics, and the API-side faults.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import {
   WechatpayTestClient,
   authorizationHeader,
   control,
-  createTestDatabase,
   newTestMerchant,
+  sandboxPerFile,
   serveSandbox,
 } from '../helpers/wechatpay-test-client.ts';
 
@@ -20,20 +19,12 @@ const close = (client: WechatpayTestClient, outTradeNo: string) =>
   client.call('POST', `/v3/pay/transactions/out-trade-no/${outTradeNo}/close`, { mchid: client.merchant.mchId });
 const newOutTradeNo = () => 'T' + randomBytes(8).toString('hex');
 
-let db: { pool: pg.Pool; drop(): Promise<void> };
-let server: Awaited<ReturnType<typeof serveSandbox>>;
+const server = sandboxPerFile({ timeScale: 0.001 });
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await serveSandbox(db.pool, { timeScale: 0.001 });
   client = new WechatpayTestClient(server.url, newTestMerchant());
   await client.register();
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 describe('merchant registration', () => {
@@ -45,7 +36,7 @@ describe('merchant registration', () => {
     expect(mine).toMatchObject({ appId: client.merchant.appId, merchantCertSerialNo: client.merchant.serialNo });
     expect(JSON.stringify(list.body)).not.toContain(client.merchant.apiV3Key);
 
-    const again = await serveSandbox(db.pool, { timeScale: 0.001 });
+    const again = await serveSandbox(server.pool, { timeScale: 0.001 });
     try {
       const other = await control(again.url, 'GET', '/sandbox/wechatpay/merchants');
       expect(other.body.platformPublicKeyId).toBe(client.platformKeyId);

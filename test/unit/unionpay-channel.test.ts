@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UnionpayConfig } from '../../src/config/unionpay.ts';
 import { createUnionpayChannel } from '../../src/channels/unionpay/index.ts';
 import { SIGNATURE_FIELD, signFields, signingString, verifyFieldsSignature } from '../../src/channels/unionpay/sign.ts';
-import { encodeForm, parseFormFields } from '../../src/channels/unionpay/wire.ts';
+import { parseFormFields } from '../../src/channels/notification.ts';
+import { encodeForm } from '../../src/channels/unionpay/wire.ts';
 import type { Channel, CreatePaymentInput, TradeRef } from '../../src/channels/types.ts';
 import { UNIONPAY_CN, issue, makePki, type Issued } from '../helpers/unionpay-pki.ts';
 

@@ -8,7 +8,8 @@ import {
   signingString,
   verifyFieldsSignature,
 } from '../../src/channels/unionpay/sign.ts';
-import { encodeForm, parseFormFields, parseResponseFields } from '../../src/channels/unionpay/wire.ts';
+import { parseFormFields } from '../../src/channels/notification.ts';
+import { encodeForm, parseResponseFields } from '../../src/channels/unionpay/wire.ts';
 import { issue, newKeyPem } from '../helpers/unionpay-pki.ts';
 
 /** The constructed example of channels.md §3.2, exactly. */

@@ -127,8 +127,24 @@ export function describe(category: AnswerCategory, fact: TransportFact): string 
   }
 }
 
+/**
+ * Categories that say nothing about the trade: no answer, an answer that cannot be trusted, or
+ * Alipay asking to be called again. Every operation reads them as `unknown` before its own switch.
+ */
+const DOUBTS = ['timeout', 'network_error', 'http_error', 'unverified', 'service_unavailable', 'system_error'] as const;
+type Doubt = (typeof DOUBTS)[number];
+
+function isDoubt(category: AnswerCategory): category is Doubt {
+  return (DOUBTS as readonly AnswerCategory[]).includes(category);
+}
+
+function unclassified(category: never): never {
+  throw new Error(`unclassified alipay answer category ${String(category)}`);
+}
+
 /** precreate: a QR code, a final refusal, or "the trade may exist: query it". */
 export function createDecision(category: AnswerCategory): 'success' | 'rejected' | 'unknown' {
+  if (isDoubt(category)) return 'unknown';
   switch (category) {
     case 'ok':
       return 'success';
@@ -147,22 +163,14 @@ export function createDecision(category: AnswerCategory): 'success' | 'rejected'
     case 'other_business_error':
     case 'unexpected_code':
       return 'unknown';
-    case 'timeout':
-    case 'network_error':
-    case 'http_error':
-    case 'unverified':
-    case 'service_unavailable':
-    case 'system_error':
-      return 'unknown';
-    default: {
-      const unreachable: never = category;
-      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
-    }
+    default:
+      return unclassified(category);
   }
 }
 
 /** query: the trade, "does not exist (yet)", or ask again. A query never fails a trade. */
 export function queryDecision(category: AnswerCategory): 'success' | 'not_exist' | 'unknown' {
+  if (isDoubt(category)) return 'unknown';
   switch (category) {
     case 'ok':
       return 'success';
@@ -176,17 +184,9 @@ export function queryDecision(category: AnswerCategory): 'success' | 'not_exist'
     case 'request_refused':
     case 'other_business_error':
     case 'unexpected_code':
-    case 'timeout':
-    case 'network_error':
-    case 'http_error':
-    case 'unverified':
-    case 'service_unavailable':
-    case 'system_error':
       return 'unknown';
-    default: {
-      const unreachable: never = category;
-      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
-    }
+    default:
+      return unclassified(category);
   }
 }
 
@@ -200,6 +200,7 @@ export type CloseDecision =
   | 'unknown';
 
 export function closeDecision(category: AnswerCategory): CloseDecision {
+  if (isDoubt(category)) return 'unknown';
   switch (category) {
     case 'ok':
       return 'closed';
@@ -215,16 +216,8 @@ export function closeDecision(category: AnswerCategory): CloseDecision {
     case 'request_refused':
     case 'other_business_error':
     case 'unexpected_code':
-    case 'timeout':
-    case 'network_error':
-    case 'http_error':
-    case 'unverified':
-    case 'service_unavailable':
-    case 'system_error':
       return 'unknown';
-    default: {
-      const unreachable: never = category;
-      throw new Error(`unclassified alipay answer category ${String(unreachable)}`);
-    }
+    default:
+      return unclassified(category);
   }
 }

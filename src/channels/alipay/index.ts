@@ -7,7 +7,7 @@
 // An Alipay QR or page trade does not exist until the buyer scans or opens it, so "trade does not
 // exist" means "not yet" until the trade's time_expire (plus a grace for clock differences) has
 // passed; only then is it final.
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { AlipayConfig } from '../../config/alipay.ts';
 import type {
   Channel,
@@ -19,6 +19,7 @@ import type {
   TradeRef,
   TradeStatus,
 } from '../types.ts';
+import { readKey, rejectInvalidExpiry, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
 import { REASON_BODY_CHARS, classify, closeDecision, createDecision, queryDecision, type Classified } from './classify.ts';
 import { buildNotificationAck, parseAlipayNotification } from './notification.ts';
 import { encodeForm, pagePayBizContent, precreateBizContent, signedParams, tradeRefBizContent } from './params.ts';
@@ -40,8 +41,8 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
   const ctx: CallContext = {
     gatewayUrl: config.gatewayUrl,
     appId: config.appId,
-    privateKey: readKey('privateKey', () => createPrivateKey(config.privateKey)),
-    alipayPublicKey: readKey('alipayPublicKey', () => createPublicKey(config.alipayPublicKey)),
+    privateKey: readKey('alipay privateKey', () => createPrivateKey(config.privateKey)),
+    alipayPublicKey: readKey('alipay alipayPublicKey', () => createPublicKey(config.alipayPublicKey)),
     timeoutMs: config.requestTimeoutMs,
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
     now,
@@ -147,27 +148,13 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
 }
 
 /** Refuses locally what Alipay must never see: an unknown method, a bad amount, a foreign currency, a bad date. */
-function validateCreateInput(input: CreatePaymentInput): CreatePaymentResult | undefined {
-  if (input.method !== 'qr' && input.method !== 'page') {
-    return { kind: 'rejected', code: 'unsupported_method', message: 'alipay supports methods "qr" and "page" only' };
-  }
-  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0 || input.amountMinor > AMOUNT_MINOR_MAX) {
-    return {
-      kind: 'rejected',
-      code: 'invalid_amount',
-      message: `amountMinor must be a whole number of fen from 1 to ${AMOUNT_MINOR_MAX}`,
-    };
-  }
-  if (input.currency !== 'CNY') {
-    return { kind: 'rejected', code: 'unsupported_currency', message: 'alipay accepts CNY only' };
-  }
+function validateCreateInput(input: CreatePaymentInput): CreateRejection | undefined {
+  const unsupported = rejectUnsupportedInput(input, { channel: 'alipay', methods: ['qr', 'page'], amountMinorMax: AMOUNT_MINOR_MAX });
+  if (unsupported) return unsupported;
   if (typeof input.description !== 'string' || input.description.trim() === '') {
     return { kind: 'rejected', code: 'invalid_description', message: 'description (Alipay subject) must not be empty' };
   }
-  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
-    return { kind: 'rejected', code: 'invalid_expiry', message: 'expiresAt is not a valid date' };
-  }
-  return undefined;
+  return rejectInvalidExpiry(input);
 }
 
 /** An answer that leaves out_trade_no out is about the trade we asked for; one naming another is not. */
@@ -179,13 +166,4 @@ function namesTrade(answer: Classified, outTradeNo: string): boolean {
 function wrongTrade(answer: Classified): { kind: 'unknown'; reason: string } {
   const named = JSON.stringify(answer.node?.out_trade_no ?? null).slice(0, REASON_BODY_CHARS);
   return { kind: 'unknown', reason: `wrong_trade: answer names out_trade_no ${named}; ${answer.reason}` };
-}
-
-/** Fails start-up with the key's name only — never its content. */
-function readKey(name: string, read: () => KeyObject): KeyObject {
-  try {
-    return read();
-  } catch {
-    throw new Error(`alipay ${name} is not a readable key`);
-  }
 }

@@ -3,6 +3,7 @@
 // answer (G5). Never throws on bad input: every refusal is a stable reason code, with the
 // out_trade_no when it could be read so that the service queries the trade instead.
 import type { KeyObject } from 'node:crypto';
+import { parseFormFields, plainTextAck, refused, type Refused } from '../notification.ts';
 import type { NotificationAck, NotificationResult, RawHttpRequest } from '../types.ts';
 import { NOTIFICATION_UNSIGNED_KEYS, buildSignContent, verifyContent } from './sign.ts';
 import { tradeStatusFromAlipay } from './trade.ts';
@@ -24,8 +25,6 @@ export interface NotificationContext {
   sellerId: string;
   now: Date;
 }
-
-type Refused = Extract<NotificationResult, { verified: false }>;
 
 export function parseAlipayNotification(request: RawHttpRequest, ctx: NotificationContext): NotificationResult {
   const rawBody = typeof request.rawBody === 'string' ? request.rawBody : '';
@@ -51,31 +50,21 @@ export function parseAlipayNotification(request: RawHttpRequest, ctx: Notificati
  */
 function readForm(rawBody: string): Record<string, string> | undefined {
   if (rawBody.trim() === '') return undefined;
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, value] of new URLSearchParams(rawBody)) {
-    if (Object.hasOwn(fields, key)) return undefined;
-    fields[key] = value;
-  }
-  return fields;
+  const form = parseFormFields(rawBody);
+  // No prototype: a field named like an Object method is only a field.
+  return form && Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(form));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function refuse(reason: NotificationRefusal, notificationId?: string, outTradeNo?: string): Refused {
-  const result: Refused = { verified: false, reason };
-  if (notificationId !== undefined) result.notificationId = notificationId;
-  if (outTradeNo !== undefined) result.outTradeNo = outTradeNo;
-  return result;
-}
+const refuse: (reason: NotificationRefusal, notificationId?: string, outTradeNo?: string) => Refused = refused;
 
 /**
  * Alipay reads only the body: exactly `success` stops its retries; anything else (here `fail`,
  * with a 4xx for our own logs and proxies) makes it send the notification again.
  */
 export function buildNotificationAck(accepted: boolean): NotificationAck {
-  return accepted
-    ? { statusCode: 200, contentType: 'text/plain', body: 'success' }
-    : { statusCode: 400, contentType: 'text/plain', body: 'fail' };
+  return plainTextAck(accepted, 'success');
 }

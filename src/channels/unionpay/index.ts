@@ -3,7 +3,7 @@
 // query is the only back-end call; close has none (UnionPay refuses payment after payTimeout), so
 // it queries and reports `closing` until the answer becomes final. Nothing unverified is trusted
 // (G5) and nothing is inferred from silence (G6).
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { UnionpayConfig } from '../../config/unionpay.ts';
 import type {
   Channel,
@@ -15,6 +15,7 @@ import type {
   TradeRef,
   TradeStatus,
 } from '../types.ts';
+import { readKey } from '../validate.ts';
 import { createCertificateChecker } from './certificates.ts';
 import { tradeStatusFromQuery } from './classify.ts';
 import { frontConsumeFields, queryFields, validateCreateInput, type MerchantIdentity } from './messages.ts';
@@ -33,7 +34,7 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
   const queryTransUrl = new URL(`${base}/gateway/api/queryTrans.do`);
   // Keys and certificates are parsed once here, not per call.
   const ctx: CallContext = {
-    privateKey: readKey(() => createPrivateKey(config.privateKey)),
+    privateKey: readKey('unionpay privateKey', () => createPrivateKey(config.privateKey)),
     checker: createCertificateChecker(config),
     timeoutMs: config.requestTimeoutMs,
     now,
@@ -103,13 +104,4 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
     // UnionPay signs inside the body (signature, signPubKeyCert); no header is evidence.
     isEvidenceHeader: () => false,
   };
-}
-
-/** Fails start-up with the key's name only — never its content. */
-function readKey(read: () => KeyObject): KeyObject {
-  try {
-    return read();
-  } catch {
-    throw new Error('unionpay privateKey is not a readable key');
-  }
 }

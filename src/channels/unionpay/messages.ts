@@ -2,7 +2,8 @@
 // query. Both name the trade by orderId + txnTime, so txnTime is the attempt's creation time —
 // identical on every retry — never the clock at the moment of the call.
 import { formatBeijingCompact } from '../beijing-time.ts';
-import type { CreatePaymentInput, CreatePaymentResult, TradeRef } from '../types.ts';
+import type { CreatePaymentInput, TradeRef } from '../types.ts';
+import { isValidDate, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
 import { CURRENCY_CODE_CNY } from './trade.ts';
 import { SIGN_METHOD_RSA } from './verify.ts';
 
@@ -21,16 +22,9 @@ export interface MerchantIdentity {
 }
 
 /** Refuses locally what UnionPay must never see: a non-integer amount, a bad orderId, a bad date. */
-export function validateCreateInput(input: CreatePaymentInput): Extract<CreatePaymentResult, { kind: 'rejected' }> | undefined {
-  if (input.method !== 'gateway') {
-    return { kind: 'rejected', code: 'unsupported_method', message: 'unionpay supports method "gateway" only' };
-  }
-  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
-    return { kind: 'rejected', code: 'invalid_amount', message: 'amountMinor must be a positive whole number of fen' };
-  }
-  if (input.currency !== 'CNY') {
-    return { kind: 'rejected', code: 'unsupported_currency', message: 'unionpay accepts CNY only' };
-  }
+export function validateCreateInput(input: CreatePaymentInput): CreateRejection | undefined {
+  const unsupported = rejectUnsupportedInput(input, { channel: 'unionpay', methods: ['gateway'] });
+  if (unsupported) return unsupported;
   if (!ORDER_ID.test(input.outTradeNo)) {
     return { kind: 'rejected', code: 'invalid_out_trade_no', message: 'outTradeNo must be 8 to 40 letters and digits' };
   }
@@ -41,10 +35,6 @@ export function validateCreateInput(input: CreatePaymentInput): Extract<CreatePa
     return { kind: 'rejected', code: 'invalid_expiry', message: 'expiresAt must be a valid date after createdAt' };
   }
   return undefined;
-}
-
-function isValidDate(value: unknown): value is Date {
-  return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
 /**

@@ -1,13 +1,13 @@
 // backUrl notifications (channels.md §3.5): a URL-encoded form, blank parameters dropped (ACP's
 // getAllRequestParam), verified like an answer, then checked to be ours and read like a query.
 // Never throws on bad input: every refusal is a stable reason code.
+import { parseFormFields, plainTextAck, refused, type Refused } from '../notification.ts';
 import type { NotificationAck, NotificationResult, RawHttpRequest, TradeStatus } from '../types.ts';
 import type { CertificateChecker } from './certificates.ts';
 import { ORDER_ID } from './messages.ts';
 import { isBlank, type Fields } from './sign.ts';
 import { isSuccessCode, paidStatusOf } from './trade.ts';
 import { verifyMessage, type VerifyFailure } from './verify.ts';
-import { parseFormFields } from './wire.ts';
 
 /** A notification is a few KiB (its certificate included); anything far larger is not one. */
 export const MAX_NOTIFICATION_BYTES = 64 * 1024;
@@ -67,18 +67,9 @@ export function notificationIdOf(fields: Fields): string | undefined {
   return `${orderId}:${txnTime}:${txnType}:${fields.get('queryId') ?? '-'}:${fields.get('respCode') ?? '-'}`;
 }
 
-type Refused = Extract<NotificationResult, { verified: false }>;
-
-function refuse(reason: NotificationRefusal, notificationId?: string, outTradeNo?: string): Refused {
-  const result: Refused = { verified: false, reason };
-  if (notificationId !== undefined) result.notificationId = notificationId;
-  if (outTradeNo !== undefined) result.outTradeNo = outTradeNo;
-  return result;
-}
+const refuse: (reason: NotificationRefusal, notificationId?: string, outTradeNo?: string) => Refused = refused;
 
 /** UnionPay wants HTTP 200 within 10 s and ignores the body; anything else makes it send again. */
 export function buildNotificationAck(accepted: boolean): NotificationAck {
-  return accepted
-    ? { statusCode: 200, contentType: 'text/plain', body: 'ok' }
-    : { statusCode: 400, contentType: 'text/plain', body: 'fail' };
+  return plainTextAck(accepted, 'ok');
 }

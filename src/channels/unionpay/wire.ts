@@ -1,6 +1,7 @@
 // UnionPay's two body formats (channels.md §3.1): synchronous answers are UN-encoded `k=v&…` whose
 // values may hold `{…}` / `[…]` with `&` and `=` inside; requests and backUrl notifications are
-// ordinary URL-encoded forms. Both readers refuse a repeated key: which value was signed is unclear.
+// ordinary URL-encoded forms, read by parseFormFields (../notification.ts). Both readers refuse a
+// repeated key: which value was signed is unclear.
 import type { Fields } from './sign.ts';
 
 const CLOSER_OF: Readonly<Record<string, string>> = { '{': '}', '[': ']' };
@@ -46,16 +47,6 @@ export function parseResponseFields(text: string): Map<string, string> | undefin
     }
   }
   if (text.length > 0 && !put(text.length)) return undefined;
-  return fields;
-}
-
-/** An application/x-www-form-urlencoded body ('+' is a space); undefined when a key repeats. */
-export function parseFormFields(body: string): Map<string, string> | undefined {
-  const fields = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(body)) {
-    if (fields.has(key)) return undefined;
-    fields.set(key, value);
-  }
   return fields;
 }
 

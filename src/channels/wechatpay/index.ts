@@ -2,7 +2,7 @@
 // Each operation: build the request, make one signed call, classify the answer (classify.ts), and
 // read what that answer means for this operation. Nothing unverified is trusted (G5) and nothing
 // is inferred from silence (G6): every doubt is `unknown`, which the caller resolves by querying.
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { WechatpayConfig } from '../../config.ts';
 import type {
   Channel,
@@ -14,6 +14,7 @@ import type {
   TradeRef,
   TradeStatus,
 } from '../types.ts';
+import { readKey, rejectInvalidExpiry, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
 import { REASON_BODY_CHARS, classify, type Classified } from './classify.ts';
 import { buildNativeOrderBody } from './native-order.ts';
 import { buildNotificationAck, parseWechatpayNotification } from './notification.ts';
@@ -34,9 +35,9 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     baseUrl: config.apiBaseUrl.replace(/\/+$/, ''),
     mchId: config.mchId,
     certSerialNo: config.certSerialNo,
-    privateKey: readKey('privateKey', () => createPrivateKey(config.privateKey)),
+    privateKey: readKey('wechatpay privateKey', () => createPrivateKey(config.privateKey)),
     platform: {
-      publicKey: readKey('platformPublicKey', () => createPublicKey(config.platformPublicKey)),
+      publicKey: readKey('wechatpay platformPublicKey', () => createPublicKey(config.platformPublicKey)),
       publicKeyId: config.platformPublicKeyId,
     },
     timeoutMs: config.requestTimeoutMs,
@@ -139,20 +140,8 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
 }
 
 /** Refuses locally what WeChat must never see: a non-integer amount, a foreign currency, a bad date. */
-function validateCreateInput(input: CreatePaymentInput): CreatePaymentResult | undefined {
-  if (input.method !== 'native') {
-    return { kind: 'rejected', code: 'unsupported_method', message: `wechatpay supports method "native" only` };
-  }
-  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
-    return { kind: 'rejected', code: 'invalid_amount', message: 'amountMinor must be a positive whole number of fen' };
-  }
-  if (input.currency !== 'CNY') {
-    return { kind: 'rejected', code: 'unsupported_currency', message: 'wechatpay accepts CNY only' };
-  }
-  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
-    return { kind: 'rejected', code: 'invalid_expiry', message: 'expiresAt is not a valid date' };
-  }
-  return undefined;
+function validateCreateInput(input: CreatePaymentInput): CreateRejection | undefined {
+  return rejectUnsupportedInput(input, { channel: 'wechatpay', methods: ['native'] }) ?? rejectInvalidExpiry(input);
 }
 
 function readJson(body: string): Record<string, unknown> | undefined {
@@ -166,13 +155,4 @@ function readJson(body: string): Record<string, unknown> | undefined {
 
 function successReason(answer: Extract<Classified, { outcome: 'success' }>): string {
   return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, REASON_BODY_CHARS)}`;
-}
-
-/** Fails start-up with the key's name only — never its content. */
-function readKey(name: string, read: () => KeyObject): KeyObject {
-  try {
-    return read();
-  } catch {
-    throw new Error(`wechatpay ${name} is not a readable key`);
-  }
 }

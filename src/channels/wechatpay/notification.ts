@@ -1,6 +1,7 @@
 // Payment notifications (channels.md §1.3–§1.5): verify the signature over the raw body first, then
 // read the envelope, decrypt the resource, check it is ours, and map it like a query answer (G5).
 // Never throws on bad input: every refusal is a stable reason code.
+import { refused, type Refused } from '../notification.ts';
 import type { NotificationAck, NotificationResult, RawHttpRequest } from '../types.ts';
 import { RESOURCE_ALGORITHM, decryptResource } from './decrypt.ts';
 import { isRecord, tradeStatusFromTransaction } from './transaction.ts';
@@ -76,14 +77,7 @@ export function parseWechatpayNotification(request: RawHttpRequest, ctx: Notific
   return { verified: true, notificationId: envelope.id, outTradeNo, status: tradeStatusFromTransaction(tx) };
 }
 
-type Refused = Extract<NotificationResult, { verified: false }>;
-
-function refuse(reason: NotificationRefusal, notificationId?: string, outTradeNo?: string): Refused {
-  const result: Refused = { verified: false, reason };
-  if (notificationId !== undefined) result.notificationId = notificationId;
-  if (outTradeNo !== undefined) result.outTradeNo = outTradeNo;
-  return result;
-}
+const refuse: (reason: NotificationRefusal, notificationId?: string, outTradeNo?: string) => Refused = refused;
 
 function readEnvelope(rawBody: string): Envelope | undefined {
   let parsed: unknown;

@@ -12,12 +12,12 @@ import { alipayControlRoutes } from './control-routes.ts';
 import { alipayGatewayRoutes } from './gateway-routes.ts';
 import { alipayMerchantRoutes } from './merchant-routes.ts';
 import { ALIPAY_NOTIFY_TIMEOUT_MS, ALIPAY_RETRY_DELAYS_MS, alipayNotificationSender } from './notification.ts';
-import { ALIPAY_SCHEMA, migrateAlipayLedger } from './store.ts';
+import { ALIPAY_MIGRATION_SQL, ALIPAY_SCHEMA } from './store.ts';
 import { tradeApi } from './trade-api.ts';
 
 export const alipaySandbox: SimulatedChannel = {
   name: 'alipay',
-  migrate: migrateAlipayLedger,
+  migrationSql: ALIPAY_MIGRATION_SQL,
 
   create(ctx) {
     const { db, log, faults, timeScale } = ctx;

@@ -2,7 +2,8 @@
 // fields, signed with the Alipay key over everything but sign and sign_type; only an answer of
 // exactly `success` acknowledges it. Built once, so every retry carries the same notify_id.
 import type { KeyObject } from 'node:crypto';
-import { postNotification, type NotifierOptions } from '../notifier.ts';
+import { formNotificationSender } from '../form-notification.ts';
+import type { NotifierOptions } from '../notifier.ts';
 import { withSignature } from './signing.ts';
 import type { PaidTrade } from './store.ts';
 import { amountFields, fundBills } from './trade-view.ts';
@@ -46,28 +47,17 @@ export async function paymentNotificationBody(paid: PaidTrade, notifyId: string,
 
 /** A probe is the same notification with its sign corrupted, which a correct receiver refuses. */
 export function alipayNotificationSender(notifyTimeoutMs: number): NotifierOptions['send'] {
-  return (note, { probe }) =>
-    postNotification(
-      note.notifyUrl,
-      {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8', 'User-Agent': 'paycenter-sandbox-alipay' },
-        body: probe ? withCorruptedSign(note.body) : note.body,
-        timeoutMs: notifyTimeoutMs,
-      },
-      (answer) => {
-        const text = answer.bytes.toString('utf8');
-        return {
-          acknowledged: answer.status === 200 && text === ACKNOWLEDGEMENT,
-          description: `HTTP ${answer.status} ${JSON.stringify(text.slice(0, ANSWER_PREVIEW_CHARS))}`,
-        };
-      },
-    );
-}
-
-function withCorruptedSign(body: string): string {
-  const params = new URLSearchParams(body);
-  const sign = Buffer.from(params.get('sign') ?? '', 'base64');
-  sign[0] = (sign[0] ?? 0) ^ 0xff; // one flipped byte: still base64 of the right length, never a valid signature
-  params.set('sign', sign.toString('base64'));
-  return params.toString();
+  return formNotificationSender({
+    contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+    userAgent: 'paycenter-sandbox-alipay',
+    signatureField: 'sign',
+    notifyTimeoutMs,
+    judge: (answer) => {
+      const text = answer.bytes.toString('utf8');
+      return {
+        acknowledged: answer.status === 200 && text === ACKNOWLEDGEMENT,
+        description: `HTTP ${answer.status} ${JSON.stringify(text.slice(0, ANSWER_PREVIEW_CHARS))}`,
+      };
+    },
+  });
 }

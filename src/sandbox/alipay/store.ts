@@ -26,7 +26,8 @@ export type TradeMethod = 'alipay.trade.precreate' | 'alipay.trade.page.pay';
 /** The status a trade has now, in SQL (for the ledger view and listing); statusAt() is the same rule in code. */
 const STATUS_NOW = `CASE WHEN t.status = 'WAIT_BUYER_PAY' AND t.time_expire <= now() THEN 'TRADE_CLOSED' ELSE t.status END`;
 
-const MIGRATION = `
+/** Idempotent; run by migrateSandbox inside its transaction. */
+export const ALIPAY_MIGRATION_SQL = `
 CREATE SCHEMA IF NOT EXISTS sandbox_alipay;
 
 -- The bank's own signing key (public-key mode: merchants verify with it). One row, made on first use.
@@ -89,11 +90,6 @@ CREATE OR REPLACE VIEW sandbox_alipay.ledger AS
     FROM sandbox_alipay.trades t
    WHERE t.status IS NOT NULL;
 `;
-
-/** Idempotent; run by migrateSandbox inside its transaction. */
-export async function migrateAlipayLedger(db: Queryable): Promise<void> {
-  await db.query(MIGRATION);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The bank's key

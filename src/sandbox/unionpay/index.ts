@@ -9,14 +9,14 @@ import { createUnionpayControl } from './control.ts';
 import { unionpayFrontRoutes } from './front-routes.ts';
 import { unionpayMerchantRoutes } from './merchant-routes.ts';
 import { MerchantDirectory } from './merchants.ts';
-import { UNIONPAY_SCHEMA, migrateUnionpayLedger } from './migration.ts';
+import { UNIONPAY_MIGRATION_SQL, UNIONPAY_SCHEMA } from './migration.ts';
 import { UNIONPAY_NOTIFY_TIMEOUT_MS, UNIONPAY_RETRY_DELAYS_MS, unionpayNotificationSender } from './notification-send.ts';
 import type { PaymentDeps } from './payment.ts';
 import { unionpayQueryRoute } from './query-route.ts';
 
 export const unionpaySandbox: SimulatedChannel = {
   name: 'unionpay',
-  migrate: migrateUnionpayLedger,
+  migrationSql: UNIONPAY_MIGRATION_SQL,
 
   create(ctx) {
     const { db, log, faults, timeScale } = ctx;

@@ -1,9 +1,10 @@
 // The UnionPay sandbox ledger: schema sandbox_unionpay.
-import { notificationsTableSql, type Queryable } from '../notification-store.ts';
+import { notificationsTableSql } from '../notification-store.ts';
 
 export const UNIONPAY_SCHEMA = 'sandbox_unionpay';
 
-const MIGRATION = `
+/** Idempotent; run by migrateSandbox inside its transaction, under its advisory lock. */
+export const UNIONPAY_MIGRATION_SQL = `
 CREATE SCHEMA IF NOT EXISTS sandbox_unionpay;
 
 -- The bank's certificate chain (certificates.ts): root and middle CA certificates, the middle CA's
@@ -77,8 +78,3 @@ SELECT 'unionpay'::text AS channel,
        'CNY'::text AS currency
   FROM sandbox_unionpay.trades;
 `;
-
-/** Idempotent; run by migrateSandbox inside its transaction, under its advisory lock. */
-export async function migrateUnionpayLedger(db: Queryable): Promise<void> {
-  await db.query(MIGRATION);
-}

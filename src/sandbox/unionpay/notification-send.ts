@@ -1,7 +1,8 @@
 // One delivery of a UnionPay backUrl notification (channels.md §3.5): the stored URL-encoded form,
 // signed once when the buyer paid, so every retry carries the same bytes; HTTP 200 or 302
 // acknowledges. The schedule, leases and faults are the shared Notifier's (../notifier.ts).
-import { postNotification, type NotifierOptions } from '../notifier.ts';
+import { formNotificationSender } from '../form-notification.ts';
+import type { NotifierOptions } from '../notifier.ts';
 
 /**
  * The delays before each retry at timeScale 1: 5 sends in total, retried after 1, 2, 4 and 5
@@ -18,23 +19,11 @@ const ACKNOWLEDGING_STATUSES: readonly number[] = [200, 302];
 
 /** A probe is the same form with one bit of the signature flipped: a correct receiver refuses it. */
 export function unionpayNotificationSender(notifyTimeoutMs: number): NotifierOptions['send'] {
-  return (note, { probe }) =>
-    postNotification(
-      note.notifyUrl,
-      {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8', 'User-Agent': 'paycenter-sandbox-unionpay' },
-        body: probe ? withCorruptedSignature(note.body) : note.body,
-        timeoutMs: notifyTimeoutMs,
-      },
-      (answer) => ({ acknowledged: ACKNOWLEDGING_STATUSES.includes(answer.status), description: `HTTP ${answer.status}` }),
-    );
-}
-
-function withCorruptedSignature(body: string): string {
-  const form = new URLSearchParams(body);
-  const signature = Buffer.from(form.get('signature') ?? '', 'base64');
-  if (signature.length === 0) throw new Error('a stored UnionPay notification has no signature');
-  signature[signature.length - 1]! ^= 0x01;
-  form.set('signature', signature.toString('base64'));
-  return form.toString();
+  return formNotificationSender({
+    contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
+    userAgent: 'paycenter-sandbox-unionpay',
+    signatureField: 'signature',
+    notifyTimeoutMs,
+    judge: (answer) => ({ acknowledged: ACKNOWLEDGING_STATUSES.includes(answer.status), description: `HTTP ${answer.status}` }),
+  });
 }

@@ -9,11 +9,11 @@ import { wechatpayMerchantRoutes } from './merchant-routes.ts';
 import { MerchantDirectory } from './merchants.ts';
 import { WECHATPAY_NOTIFY_TIMEOUT_MS, WECHATPAY_RETRY_DELAYS_MS, wechatpayNotificationSender } from './notification-send.ts';
 import { loadOrCreatePlatformKey } from './platform-key.ts';
-import { WECHATPAY_SCHEMA, migrateWechatpayLedger } from './store.ts';
+import { WECHATPAY_MIGRATION_SQL, WECHATPAY_SCHEMA } from './store.ts';
 
 export const wechatpaySandbox: SimulatedChannel = {
   name: 'wechatpay',
-  migrate: migrateWechatpayLedger,
+  migrationSql: WECHATPAY_MIGRATION_SQL,
 
   create(ctx) {
     const { db, log, faults, timeScale } = ctx;

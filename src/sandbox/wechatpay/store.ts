@@ -18,7 +18,8 @@ export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
 
 export const WECHATPAY_SCHEMA = 'sandbox_wechatpay';
 
-const MIGRATION = `
+/** Idempotent; run by migrateSandbox inside its transaction. */
+export const WECHATPAY_MIGRATION_SQL = `
 CREATE SCHEMA IF NOT EXISTS sandbox_wechatpay;
 
 -- The bank's own signing key ("WeChat Pay public key" mode). One row, generated on first use.
@@ -74,11 +75,6 @@ CREATE OR REPLACE VIEW sandbox_wechatpay.ledger AS
          amount_total AS amount, currency
     FROM sandbox_wechatpay.trades;
 `;
-
-/** Idempotent; run by migrateSandbox inside its transaction. */
-export async function migrateWechatpayLedger(db: Queryable): Promise<void> {
-  await db.query(MIGRATION);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Platform key
