@@ -129,9 +129,9 @@ function decidePaid(
     case 'PAID':
       return order.paidAttemptId === attempt.id
         ? { attempt: attemptChange, reason, resolved: true }
-        : { attempt: attemptChange, reason, anomaly: 'duplicate_payment', resolved: true };
+        : { attempt: attemptChange, reason: `${reason}; duplicate payment: the order is paid by another attempt`, anomaly: 'duplicate_payment', resolved: true };
     case 'CLOSED':
-      return { attempt: attemptChange, reason, anomaly: 'late_payment', resolved: true };
+      return { attempt: attemptChange, reason: `${reason}; late payment: the order was closed`, anomaly: 'late_payment', resolved: true };
     default: {
       const impossible: never = order.state;
       throw new Error(`unhandled order state ${String(impossible)}`);

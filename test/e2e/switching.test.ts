@@ -65,6 +65,24 @@ describe('switching channel or method', () => {
     expect(payment(settled, second.body.payment.id).state).toBe('CLOSED');
   });
 
+  it('a payment through a CLOSING attempt after the merchant closed the order is learned and flagged as late, not lost', async () => {
+    const id = await newOrder();
+    const qr = (await pay(id, 'alipay', 'qr')).body.payment;
+    const closed = await pc.api('POST', `/v1/orders/${id}/close`);
+    expect(closed.status).toBe(200);
+    expect(closed.body.state).toBe('CLOSED');
+    expect(payment(closed.body, qr.id).state).toBe('CLOSING');
+    // The buyer scans the QR code anyway, before its time_expire: the bank takes the money.
+    expect((await pc.sandbox('POST', '/sandbox/pay', { outTradeNo: qr.outTradeNo })).status).toBe(200);
+    const learned = await waitFor(() => getOrder(id), (o) => payment(o, qr.id).state === 'SUCCEEDED');
+    expect(payment(learned, qr.id).state).toBe('SUCCEEDED');
+    expect(learned.state).toBe('CLOSED');
+    const succeeded = (await pc.timeline(id)).find((e) => e.kind === 'transition' && e.to === 'SUCCEEDED');
+    expect(String(succeeded?.reason)).toContain('late payment');
+    const metrics = await pc.api('GET', '/metrics');
+    expect(metrics.body).toMatch(/paycenter_payment_anomalies_total\{kind="late_payment"\} [1-9]/);
+  });
+
   it('UnionPay has no close: the old attempt is CLOSING until its payTimeout, then CLOSED', async () => {
     const id = await newOrder({ expiresInSeconds: 3 });
     const first = (await pay(id, 'unionpay')).body.payment;
