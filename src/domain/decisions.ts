@@ -38,8 +38,8 @@ export interface DecisionContext {
    * may still pay the order another way. Unset means it has passed.
    */
   beforeExpiry?: boolean;
-  /** Another attempt of the order is still open (CREATING or PENDING). */
-  otherOpenAttempt: boolean;
+  /** Another attempt of the order could still be paid (CREATING, PENDING or CLOSING). */
+  otherWatchedAttempt: boolean;
 }
 
 export type Anomaly = 'amount_mismatch' | 'duplicate_payment' | 'late_payment';
@@ -141,7 +141,7 @@ function decidePaid(
 
 /**
  * A trade closed at the channel can never be paid there (a payment reported later is a late
- * payment), so with no other attempt open the order cannot be paid either: it is CLOSED when we
+ * payment), so with no other attempt the channel could still pay the order cannot be paid either: it is CLOSED when we
  * were closing it or its time is up, whoever closed the trade and whenever the answer arrives —
  * also for an attempt closed earlier whose order was left open.
  */
@@ -170,7 +170,7 @@ function decideClosing(attempt: AttemptFacts, reason: string): Decision {
 function closeOrderUnlessPaid(order: OrderFacts, attempt: AttemptFacts, ctx: DecisionContext): Pick<Decision, 'order' | 'event'> {
   const close =
     isAllowedTransition('order', order.state, 'CLOSED') &&
-    !ctx.otherOpenAttempt &&
+    !ctx.otherWatchedAttempt &&
     !ctx.keepOrderOpen &&
     (ctx.closing || !ctx.beforeExpiry) &&
     attempt.state !== 'SUCCEEDED';

@@ -130,7 +130,7 @@ export async function closeOrder(ctx: ServiceContext, appId: string, orderId: st
       });
     }
   }
-  await closeIfNoOpenAttempt(ctx, order.id, 'closed by the merchant');
+  await closeIfNoOpenAttempt(ctx, order.id, 'closed by the merchant', isOpenAttempt);
   return viewOrder(ctx, await requireOrder(ctx, appId, orderId));
 }
 
@@ -148,19 +148,20 @@ export async function closeAndConfirm<T = void>(
   const closed = await callChannel(ctx, attempt, 'close', (c) => c.closePayment(tradeRef(attempt)));
   if (closed.kind === 'unknown') return undefined;
   const confirmed = await callChannel(ctx, attempt, 'query', (c) => c.queryPayment(tradeRef(attempt)));
-  let result: T | undefined;
   const evidence = { source: 'close' as const, closing: true, closeDeferred: closed.kind === 'closing', keepOrderOpen: opts.keepOrderOpen };
-  const { decision, order } = await settleAttempt(ctx, attempt.id, confirmed, evidence, {
-    after: opts.then && (async (tx, settled, attempts) => void (result = await opts.then!(tx, settled, attempts))),
-  });
-  return decision.resolved ? { order, result } : undefined;
+  const { decision, order, after } = await settleAttempt(ctx, attempt.id, confirmed, evidence, { after: opts.then });
+  return decision.resolved ? { order, result: after } : undefined;
 }
 
-/** A CREATED order (or a PAYING one whose attempts are all settled) closes locally. */
+/**
+ * An unpaid order closes locally once none of its attempts is `leftOpen` (the merchant's close:
+ * open ones; the expiry sweep: any the channel could still pay), checked under the order's lock.
+ */
 async function closeIfNoOpenAttempt(
   ctx: ServiceContext,
   orderId: string,
   reason: string,
+  leftOpen: (state: AttemptRow['state']) => boolean,
   onlyIf: (order: OrderRow) => boolean = () => true,
 ): Promise<void> {
   await withTransaction(ctx.pool, async (tx) => {
@@ -168,7 +169,7 @@ async function closeIfNoOpenAttempt(
     if (!order || (order.state !== 'CREATED' && order.state !== 'PAYING' && order.state !== 'EXCEPTION')) return;
     if (!onlyIf(order)) return;
     const attempts = await listAttempts(tx, orderId);
-    if (attempts.some((a) => isOpenAttempt(a.state))) return;
+    if (attempts.some((a) => leftOpen(a.state))) return;
     const closed = await moveOrder(tx, order, 'CLOSED', reason);
     await emitEvent(ctx, tx, closed, 'order.closed', attempts);
   });
@@ -179,14 +180,15 @@ export const EXPIRE_BATCH_ORDERS = 500;
 /**
  * The sweeper for unpaid orders past their expiry with no attempt left to watch: CREATED ones, and
  * PAYING or EXCEPTION ones whose every attempt was refused or closed (no query job will close
- * them). The list and
- * the check under the lock use the same cutoff, so an order listed is an order closed (unless it
+ * them). The list and the check under the lock use the same cutoff, so an order listed is an order closed (unless it
  * was paid meanwhile): no clock skew between Node and PostgreSQL can make the sweep spin.
  */
 export async function expireUnwatchedOrders(ctx: ServiceContext): Promise<number> {
   const cutoff = ctx.now();
   const expired = await listExpiredUnwatchedOrders(ctx.pool, cutoff, EXPIRE_BATCH_ORDERS);
-  const isExpiredAndUnpaid = (o: OrderRow) => o.state !== 'PAID' && o.state !== 'CLOSED' && o.expiresAt <= cutoff;
-  for (const { id } of expired) await closeIfNoOpenAttempt(ctx, id, 'expired with no payment attempt the channel could still pay', isExpiredAndUnpaid);
+  const isExpired = (o: OrderRow) => o.expiresAt <= cutoff;
+  for (const { id } of expired) {
+    await closeIfNoOpenAttempt(ctx, id, 'expired with no payment attempt the channel could still pay', isWatchedAttempt, isExpired);
+  }
   return expired.length;
 }

@@ -129,41 +129,43 @@ export function closeAttemptJob(attemptId: string): JobSpec {
   return { task: CLOSE_ATTEMPT_TASK, payload: { attemptId }, jobKey: `close:${attemptId}` };
 }
 
-export interface Settlement {
+export interface Settlement<T> {
   decision: Decision;
   order: OrderRow;
+  /** What the `after` hook returned. */
+  after: T | undefined;
 }
 
-export interface SettleHooks {
+export interface SettleHooks<T> {
   /** Runs first in the transaction, under the order's lock (e.g. storing the notification). */
   before?: (tx: Tx) => Promise<void>;
   /** Runs last in the transaction, with the order and attempts as the answer left them. */
-  after?: (tx: Tx, order: OrderRow, attempts: AttemptRow[]) => Promise<void>;
+  after?: (tx: Tx, order: OrderRow, attempts: AttemptRow[]) => Promise<T>;
 }
 
 /**
  * Applies a channel's answer about one attempt: locks the order, reads its attempts, decides
  * purely, applies — one transaction, with the hooks inside it.
  */
-export async function settleAttempt(
+export async function settleAttempt<T = void>(
   ctx: ServiceContext,
   attemptId: string,
   status: TradeStatus,
-  evidence: Omit<DecisionContext, 'otherOpenAttempt' | 'beforeExpiry'>,
-  hooks: SettleHooks = {},
-): Promise<Settlement> {
+  evidence: Omit<DecisionContext, 'otherWatchedAttempt' | 'beforeExpiry'>,
+  hooks: SettleHooks<T> = {},
+): Promise<Settlement<T>> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
     const order = await lockOrderOfAttempt(tx, attemptId);
     assert(order, `attempt ${attemptId} or its order vanished`);
     const attempts = await listAttempts(tx, order.id);
     const attempt = attempts.find((a) => a.id === attemptId)!;
     if (hooks.before) await hooks.before(tx);
-    const otherOpenAttempt = attempts.some((a) => a.id !== attemptId && isOpenAttempt(a.state));
+    const otherWatchedAttempt = attempts.some((a) => a.id !== attemptId && isWatchedAttempt(a.state));
     const beforeExpiry = ctx.now() < attempt.channelExpiresAt;
-    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherOpenAttempt, beforeExpiry });
+    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherWatchedAttempt, beforeExpiry });
     const applied = await applyDecision(ctx, tx, order, attempt, attempts, decision);
-    if (hooks.after) await hooks.after(tx, applied.order, applied.attempts);
-    return { decision, order: applied.order };
+    const after = hooks.after ? await hooks.after(tx, applied.order, applied.attempts) : undefined;
+    return { decision, order: applied.order, after };
   });
   if (settlement.decision.anomaly) {
     ctx.metrics.anomalies.inc({ kind: settlement.decision.anomaly });

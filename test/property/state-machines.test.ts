@@ -239,7 +239,7 @@ function modelReport(m: Model, k: number, meaning: Meaning, asked: Asked): Outco
 
 /**
  * A trade closed at the channel can never be paid there. Its attempt, if still open or CLOSING, is
- * CLOSED; and once no other attempt is open the order has nothing left to be paid by, so it is
+ * CLOSED; and once no other attempt can be paid the order has nothing left to be paid by, so it is
  * CLOSED too — unless the buyer is switching to another attempt (see modelCloseOrderAfterClose).
  */
 function modelTradeClosed(m: Model, k: number, asked: Asked): Outcome {
@@ -266,12 +266,14 @@ function modelTradeClosing(m: Model, k: number): Outcome {
  * Whether the order closes with the trade just closed: when we were closing it (the merchant
  * asked, or the order's time ran out), or once the expiry has passed, whoever closed the trade.
  * Before the expiry, a trade closed by someone else (a switch, seen by a concurrent query) leaves
- * the order open for the next attempt; the buyer switching keeps it open regardless. Another open
- * attempt holds the order open; an earlier CLOSING one does not (it is not open).
+ * the order open for the next attempt; the buyer switching keeps it open regardless. Another
+ * attempt the channel could still pay holds the order open: an open one, or a CLOSING one (README:
+ * the order "stays PAYING until the channel's own expiry has passed and a query confirms the trade
+ * closed"); the merchant's explicit close does not wait for those (see Close).
  */
 function modelCloseOrderAfterClose(m: Model, k: number, asked: Asked): void {
-  const otherOpen = m.attempts.some((a, i) => i !== k && MODEL_OPEN_ATTEMPT.includes(a));
-  if (!otherOpen && !asked.keepOrderOpen && (asked.closing || m.expired) && modelOrderIsOpen(m)) {
+  const otherWatched = m.attempts.some((a, i) => i !== k && MODEL_WATCHED_ATTEMPT.includes(a));
+  if (!otherWatched && !asked.keepOrderOpen && (asked.closing || m.expired) && modelOrderIsOpen(m)) {
     m.order = 'CLOSED';
     m.events.push('order.closed');
   }
@@ -354,7 +356,7 @@ function moveAttemptReal(r: Real, k: number, to: AttemptState): void {
 }
 
 /** Where the answer came from, as the services pass it to settleAttempt. */
-type Evidence = Omit<DecisionContext, 'otherOpenAttempt' | 'beforeExpiry'>;
+type Evidence = Omit<DecisionContext, 'otherWatchedAttempt' | 'beforeExpiry'>;
 
 /**
  * settleAttempt + applyDecision without the database: decide purely, then apply; an order just
@@ -363,8 +365,8 @@ type Evidence = Omit<DecisionContext, 'otherOpenAttempt' | 'beforeExpiry'>;
  * (startAttempt), so "before the attempt's expiry" is "the order has not expired".
  */
 function settleReal(r: Real, k: number, status: TradeStatus, evidence: Evidence, after?: () => void): Outcome {
-  const otherOpenAttempt = r.attempts.some((a, i) => i !== k && isOpenAttempt(a.state));
-  const context = { ...evidence, otherOpenAttempt, beforeExpiry: !r.expired };
+  const otherWatchedAttempt = r.attempts.some((a, i) => i !== k && isWatchedAttempt(a.state));
+  const context = { ...evidence, otherWatchedAttempt, beforeExpiry: !r.expired };
   const d = decideOnTradeStatus(r.order, r.attempts[k]!, status, context);
   if (d.attempt) moveAttemptReal(r, k, d.attempt.to);
   if (d.order) moveOrderReal(r, d.order.to, d.order.paidAttemptId);

@@ -45,8 +45,8 @@ describe('decideOnTradeStatus', () => {
   });
   const attempt = (state: AttemptFacts['state'], id = 'pay_1'): AttemptFacts => ({ id, state, amountMinor: 100, currency: 'CNY' });
   const paid = (amountMinor = 100): TradeStatus => ({ kind: 'paid', channelTradeNo: 't1', amountMinor, currency: 'CNY', paidAt: new Date(0) });
-  const q = { source: 'query' as const, closing: false, otherOpenAttempt: false };
-  const closing = { source: 'close' as const, closing: true, otherOpenAttempt: false };
+  const q = { source: 'query' as const, closing: false, otherWatchedAttempt: false };
+  const closing = { source: 'close' as const, closing: true, otherWatchedAttempt: false };
 
   it('pays a PAYING order and emits order.paid', () => {
     const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), paid(), q);
@@ -97,8 +97,8 @@ describe('decideOnTradeStatus', () => {
     expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...closing, beforeExpiry: true }).order?.to).toBe('CLOSED');
   });
 
-  it('keeps the order open while another attempt is open', () => {
-    const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...q, otherOpenAttempt: true });
+  it('keeps the order open while another attempt could still be paid: open, or CLOSING', () => {
+    const d = decideOnTradeStatus(order('PAYING'), attempt('PENDING'), { kind: 'closed' }, { ...q, otherWatchedAttempt: true });
     expect(d.attempt?.to).toBe('CLOSED');
     expect(d.order).toBeUndefined();
   });
