@@ -25,7 +25,7 @@ import {
   waitReady,
   type Child,
 } from '../src/harness/processes.ts';
-import { generateSandboxMerchants, registerOverHttp, registerSandboxMerchants, sandboxChannelsSection } from '../src/runtime/sandbox-merchants.ts';
+import { generateSandboxMerchant, registerSandboxMerchants, sandboxChannelsSection } from '../src/runtime/sandbox-merchants.ts';
 
 export interface BenchOptions {
   orders: number;
@@ -113,8 +113,8 @@ export async function runBench(opts: BenchOptions): Promise<void> {
       sandbox = child;
       cleanup.push(() => child.stop());
       await waitReady(child, `${bankUrl}/sandbox/faults`);
-      const merchants = generateSandboxMerchants();
-      const registered = await registerSandboxMerchants(registerOverHttp(bankUrl), merchants, ['wechatpay']);
+      const merchants = { wechatpay: generateSandboxMerchant('wechatpay') };
+      const registered = await registerSandboxMerchants(bankUrl, merchants);
       const channels = sandboxChannelsSection(merchants, registered, { sandbox: bankUrl, paycenter: baseUrl });
       const configPath = join(tmp, 'paycenter.json');
       await writeFile(configPath, JSON.stringify({ channels }), { mode: 0o600 });

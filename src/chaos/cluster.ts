@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { freePort, spawnPaycenter, waitForPort, waitReady, type Child } from '../harness/processes.ts';
 import {
   generateSandboxMerchants,
-  registerOverHttp,
   registerSandboxMerchants,
   sandboxChannelsSection,
   type SandboxMerchants,
@@ -17,7 +16,6 @@ import {
 const REDIS_START_MS = 10_000;
 
 export interface Instance {
-  index: number;
   url: string;
   /** False between a kill and the restart. */
   readonly up: boolean;
@@ -27,7 +25,6 @@ export interface Instance {
 
 export interface RedisServer {
   url: string;
-  readonly up: boolean;
   kill(): Promise<void>;
   start(): Promise<void>;
 }
@@ -72,7 +69,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const ports = await Promise.all(Array.from({ length: opts.instances }, () => freePort()));
     const urls = ports.map((p) => `http://127.0.0.1:${p}`);
     const merchants = generateSandboxMerchants();
-    const registered = await registerSandboxMerchants(registerOverHttp(sandboxUrl), merchants);
+    const registered = await registerSandboxMerchants(sandboxUrl, merchants);
     const instances: Instance[] = [];
     for (const [index, port] of ports.entries()) {
       // Each instance hears the notifications of the attempts it opened, as behind a sticky proxy.
@@ -114,7 +111,6 @@ function paycenterInstance(index: number, url: string, env: Record<string, strin
   let child: Child | undefined;
   let up = false;
   return {
-    index,
     url,
     get up() {
       return up;
@@ -148,9 +144,6 @@ async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess | undefined;
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
-    get up() {
-      return child !== undefined;
-    },
     async kill() {
       if (!child) return;
       const exited = once(child, 'exit');

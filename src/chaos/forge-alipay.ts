@@ -3,6 +3,7 @@
 // tables, so tests and the chaos workload can forge each field that G5 must check.
 import { createSign, randomBytes, type KeyObject } from 'node:crypto';
 import type { Queryable } from '../store/db.ts';
+import { findAlipayKey } from '../sandbox/alipay/store.ts';
 import { formatBeijingDashed } from '../channels/beijing-time.ts';
 import { fenToYuan } from '../channels/yuan.ts';
 
@@ -13,8 +14,9 @@ export interface AlipayForgeKeys {
 }
 
 export async function readAlipayForgeKeys(q: Queryable, merchant: { appId: string; sellerId: string }): Promise<AlipayForgeKeys> {
-  const { rows } = await q.query<{ private_key_pem: string }>('SELECT private_key_pem FROM sandbox_alipay.alipay_key');
-  return { ...merchant, alipayPrivateKeyPem: rows[0]!.private_key_pem };
+  const key = await findAlipayKey(q);
+  if (!key) throw new Error('the Alipay sandbox has no bank key yet: start it first');
+  return { ...merchant, alipayPrivateKeyPem: key.privateKeyPem };
 }
 
 export interface AlipayForgeOptions {

@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createSign, randomBytes, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import type { Queryable } from '../store/db.ts';
+import { findAuthority } from '../sandbox/unionpay/store.ts';
 import { formatBeijingCompact } from '../channels/beijing-time.ts';
 
 export interface UnionpayForgeKeys {
@@ -14,10 +15,9 @@ export interface UnionpayForgeKeys {
 }
 
 export async function readUnionpayForgeKeys(q: Queryable, merchant: { merId: string }): Promise<UnionpayForgeKeys> {
-  const { rows } = await q.query<{ sign_cert_pem: string; sign_private_key_pem: string }>(
-    'SELECT sign_cert_pem, sign_private_key_pem FROM sandbox_unionpay.authority',
-  );
-  return { ...merchant, signCertPem: rows[0]!.sign_cert_pem, signPrivateKeyPem: rows[0]!.sign_private_key_pem };
+  const authority = await findAuthority(q);
+  if (!authority) throw new Error('the UnionPay sandbox has no certificate authority yet: start it first');
+  return { ...merchant, signCertPem: authority.signCertPem, signPrivateKeyPem: authority.signPrivateKeyPem };
 }
 
 export interface UnionpayForgeOptions {

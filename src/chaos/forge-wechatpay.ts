@@ -2,6 +2,7 @@
 // sandbox's tables, so tests and the chaos workload can forge each field that G5 must check.
 import { createCipheriv, createSign, randomBytes, type KeyObject } from 'node:crypto';
 import type { Queryable } from '../store/db.ts';
+import { findPlatformKey } from '../sandbox/wechatpay/store.ts';
 
 export interface ForgeKeys {
   mchId: string;
@@ -13,10 +14,9 @@ export interface ForgeKeys {
 
 /** The sandbox bank's signing key (its schema in the database the sandbox runs on) and a merchant of it. */
 export async function readForgeKeys(q: Queryable, merchant: { mchId: string; appId: string; apiV3Key: string }): Promise<ForgeKeys> {
-  const { rows } = await q.query<{ key_id: string; private_key_pem: string }>(
-    'SELECT key_id, private_key_pem FROM sandbox_wechatpay.platform_key',
-  );
-  return { ...merchant, platformPrivateKeyPem: rows[0]!.private_key_pem, platformKeyId: rows[0]!.key_id };
+  const key = await findPlatformKey(q);
+  if (!key) throw new Error('the WeChat Pay sandbox has no platform key yet: start it first');
+  return { ...merchant, platformPrivateKeyPem: key.privateKeyPem, platformKeyId: key.keyId };
 }
 
 export interface ForgeOptions {

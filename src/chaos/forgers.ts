@@ -15,7 +15,7 @@ export interface Forgery {
   body: string;
 }
 
-type Forge = (trade: { outTradeNo: string; amount: number }) => Forgery;
+type Forge = (trade: { outTradeNo: string; amount: number }) => Omit<Forgery, 'kind'>;
 
 export interface Forgers {
   /** A forgery of a random kind for this channel's trade. */
@@ -31,22 +31,22 @@ export async function loadForgers(q: Queryable, merchants: SandboxMerchants): Pr
   const unionpay = await readUnionpayForgeKeys(q, merchants.unionpay);
   const kinds: Record<string, [string, Forge][]> = {
     wechatpay: [
-      ['bad_signature', (t) => ({ ...forgeNotification(wechatpay, { ...t, wrongSigningKey: strangerKey }), kind: '' })],
-      ['wrong_amount', (t) => ({ ...forgeNotification(wechatpay, { ...t, amount: t.amount + 1 }), kind: '' })],
-      ['stale_timestamp', (t) => ({ ...forgeNotification(wechatpay, { ...t, timestampSeconds: Math.floor(Date.now() / 1000) - 3_600 }), kind: '' })],
+      ['bad_signature', (t) => forgeNotification(wechatpay, { ...t, wrongSigningKey: strangerKey })],
+      ['wrong_amount', (t) => forgeNotification(wechatpay, { ...t, amount: t.amount + 1 })],
+      ['stale_timestamp', (t) => forgeNotification(wechatpay, { ...t, timestampSeconds: Math.floor(Date.now() / 1000) - 3_600 })],
     ],
     alipay: [
-      ['bad_signature', (t) => ({ ...forgeAlipayNotification(alipay, { ...t, wrongSigningKey: strangerKey }), kind: '' })],
-      ['wrong_amount', (t) => ({ ...forgeAlipayNotification(alipay, { ...t, amount: t.amount + 1 }), kind: '' })],
-      ['wrong_seller', (t) => ({ ...forgeAlipayNotification(alipay, { ...t, sellerId: '2088999999999999' }), kind: '' })],
+      ['bad_signature', (t) => forgeAlipayNotification(alipay, { ...t, wrongSigningKey: strangerKey })],
+      ['wrong_amount', (t) => forgeAlipayNotification(alipay, { ...t, amount: t.amount + 1 })],
+      ['wrong_seller', (t) => forgeAlipayNotification(alipay, { ...t, sellerId: '2088999999999999' })],
     ],
     unionpay: [
-      ['bad_signature', (t) => ({ ...forgeUnionpayNotification(unionpay, { ...t, wrongSigningKey: strangerKey }), kind: '' })],
+      ['bad_signature', (t) => forgeUnionpayNotification(unionpay, { ...t, wrongSigningKey: strangerKey })],
       [
         'bad_certificate',
-        (t) => ({ ...forgeUnionpayNotification(unionpay, { ...t, wrongCertPem: stranger.certPem, wrongSigningKey: stranger.privateKey }), kind: '' }),
+        (t) => forgeUnionpayNotification(unionpay, { ...t, wrongCertPem: stranger.certPem, wrongSigningKey: stranger.privateKey }),
       ],
-      ['wrong_amount', (t) => ({ ...forgeUnionpayNotification(unionpay, { ...t, amount: t.amount + 1 }), kind: '' })],
+      ['wrong_amount', (t) => forgeUnionpayNotification(unionpay, { ...t, amount: t.amount + 1 })],
     ],
   };
   return {

@@ -14,7 +14,7 @@ import { startCluster } from './cluster.ts';
 import { startReceiver } from './receiver.ts';
 import { runWorkload, type WorkloadStats } from './workload.ts';
 import { startFaults, FAULT_KINDS, type FaultCounts, type FaultKind } from './faults.ts';
-import { waitForQuiet, type InFlight } from './quiet.ts';
+import { isQuiet, waitForQuiet, type InFlight } from './quiet.ts';
 import { loadForgers } from './forgers.ts';
 import { seededRng } from './random.ts';
 import { checkInvariants, formatInvariantTable } from './invariants.ts';
@@ -162,7 +162,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       lastSaid = Date.now();
       say(`chaos: still in flight: ${f.openOrders} orders, ${f.openAttempts} attempts, ${f.pendingDeliveries} deliveries, ${f.pendingNotifications} notifications`);
     });
-    const quiet = Object.values(inFlight).every((n) => n === 0);
+    const quiet = isQuiet(inFlight);
     const invariants = await checkInvariants({ paycenter: pool, business: businessPool }, workloadLog, { appId: app.id });
     const ok = quiet && invariants.every((r) => r.violations.length === 0);
     return {

@@ -11,6 +11,10 @@ export interface InFlight {
 
 const POLL_MS = 1_000;
 
+export function isQuiet(f: InFlight): boolean {
+  return Object.values(f).every((n) => n === 0);
+}
+
 async function readInFlight(q: Queryable): Promise<InFlight> {
   const { rows } = await q.query<InFlight>(
     `SELECT
@@ -36,7 +40,7 @@ export async function waitForQuiet(q: Queryable, timeoutMs: number, onPoll: (f: 
     if (inFlight) {
       last = inFlight;
       onPoll(inFlight);
-      if (Object.values(inFlight).every((n) => n === 0)) return inFlight;
+      if (isQuiet(inFlight)) return inFlight;
     }
     if (Date.now() > deadline) {
       if (last) return last;

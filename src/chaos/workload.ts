@@ -187,7 +187,7 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     const old = first && switched.order.payments.find((p) => p.id === first.id);
     if (old?.state === 'CLOSED' && rng.chance(0.3)) {
       stats.closedPayTries += 1;
-      const tried = await request(opts.sandboxUrl, 'POST', '/sandbox/pay', { outTradeNo: old.outTradeNo }).catch(() => undefined);
+      const tried = await buyerPays(opts.sandboxUrl, { outTradeNo: old.outTradeNo, action: null }).catch(() => undefined);
       if (tried?.status === 200) stats.paidAtBank += 1;
     }
     return switched.payment;

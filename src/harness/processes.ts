@@ -1,6 +1,6 @@
 // Processes and databases for the tools that run Paycenter as other systems would (bench, chaos):
 // a PostgreSQL server to make scratch databases on, Paycenter and the sandbox as child processes,
-// and a merchant registered with a standalone sandbox.
+// and a wait for a port to open or close.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';

@@ -28,44 +28,49 @@ function rsaPair(): RsaPair {
 
 const digits = (n: number): string => Array.from({ length: n }, () => randomInt(10)).join('');
 
-/** New identities for every simulated channel, shaped as each channel issues them. */
-export function generateSandboxMerchants(): SandboxMerchants {
-  return {
-    wechatpay: {
-      ...rsaPair(),
-      mchId: String(1_900_000_000 + randomBytes(3).readUIntBE(0, 3)),
-      appId: `wx${randomBytes(8).toString('hex')}`,
-      certSerialNo: randomBytes(20).toString('hex').toUpperCase(),
-      // 32 ASCII bytes, as WeChat Pay's APIv3 key is.
-      apiV3Key: randomBytes(16).toString('hex'),
-    },
-    alipay: { ...rsaPair(), appId: `2021${digits(12)}`, sellerId: `2088${digits(12)}` },
-    unionpay: { ...rsaPair(), merId: `777${digits(12)}` },
-  };
+/** Makes a new identity for each simulated channel, shaped as that channel issues them. */
+const GENERATE: { [K in SandboxChannelName]: () => SandboxMerchants[K] } = {
+  wechatpay: () => ({
+    ...rsaPair(),
+    mchId: String(1_900_000_000 + randomBytes(3).readUIntBE(0, 3)),
+    appId: `wx${randomBytes(8).toString('hex')}`,
+    certSerialNo: randomBytes(20).toString('hex').toUpperCase(),
+    // 32 ASCII bytes, as WeChat Pay's APIv3 key is.
+    apiV3Key: randomBytes(16).toString('hex'),
+  }),
+  alipay: () => ({ ...rsaPair(), appId: `2021${digits(12)}`, sellerId: `2088${digits(12)}` }),
+  unionpay: () => ({ ...rsaPair(), merId: `777${digits(12)}` }),
+};
+
+/** A new identity for one simulated channel (an RSA key pair is slow: make only those needed). */
+export function generateSandboxMerchant<K extends SandboxChannelName>(name: K): SandboxMerchants[K] {
+  return GENERATE[name]();
 }
 
-/** Sends one registration to the sandbox's merchant API and returns its JSON answer. */
-export type RegisterWithSandbox = (path: string, payload: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/** New identities for every simulated channel. */
+export function generateSandboxMerchants(): SandboxMerchants {
+  return { wechatpay: GENERATE.wechatpay(), alipay: GENERATE.alipay(), unionpay: GENERATE.unionpay() };
+}
 
-export interface SandboxUrls {
+interface SandboxUrls {
   /** Where Paycenter reaches the sandbox. */
   sandbox: string;
   /** Where the sandbox reaches Paycenter's notify routes (and the buyer's browser returns). */
   paycenter: string;
 }
 
-/** What the sandbox answered each registration: the keys and certificates the bank issued. */
-export type SandboxRegistrations = Partial<Record<SandboxChannelName, Record<string, unknown>>>;
+/**
+ * One JSON object per channel: what the sandbox answered each registration (the keys and
+ * certificates the bank issued), or a channel's unparsed config section.
+ */
+export type PerSandboxChannel = Partial<Record<SandboxChannelName, Record<string, unknown>>>;
 
-/** Registers the merchants of the channels in `only` with the sandbox. */
-export async function registerSandboxMerchants(
-  register: RegisterWithSandbox,
-  merchants: SandboxMerchants,
-  only: readonly SandboxChannelName[] = SANDBOX_CHANNELS,
-): Promise<SandboxRegistrations> {
+/** Registers each merchant in `merchants` with the sandbox at `sandboxUrl`, through its public merchant API. */
+export async function registerSandboxMerchants(sandboxUrl: string, merchants: Partial<SandboxMerchants>): Promise<PerSandboxChannel> {
+  const register = (path: string, payload: Record<string, unknown>) => registerOne(sandboxUrl, path, payload);
   const { wechatpay: w, alipay: a, unionpay: u } = merchants;
-  const registered: SandboxRegistrations = {};
-  if (only.includes('wechatpay')) {
+  const registered: PerSandboxChannel = {};
+  if (w) {
     registered.wechatpay = await register('/sandbox/wechatpay/merchants', {
       mchId: w.mchId,
       appId: w.appId,
@@ -74,12 +79,8 @@ export async function registerSandboxMerchants(
       apiV3Key: w.apiV3Key,
     });
   }
-  if (only.includes('alipay')) {
-    registered.alipay = await register('/sandbox/alipay/merchants', { appId: a.appId, appPublicKey: a.publicKey, sellerId: a.sellerId });
-  }
-  if (only.includes('unionpay')) {
-    registered.unionpay = await register('/sandbox/unionpay/merchants', { merId: u.merId, merchantPublicKey: u.publicKey });
-  }
+  if (a) registered.alipay = await register('/sandbox/alipay/merchants', { appId: a.appId, appPublicKey: a.publicKey, sellerId: a.sellerId });
+  if (u) registered.unionpay = await register('/sandbox/unionpay/merchants', { merId: u.merId, merchantPublicKey: u.publicKey });
   return registered;
 }
 
@@ -88,13 +89,13 @@ export async function registerSandboxMerchants(
  * (unparsed: the config readers check it like any hand-written one).
  */
 export function sandboxChannelsSection(
-  merchants: SandboxMerchants,
-  registered: SandboxRegistrations,
+  merchants: Partial<SandboxMerchants>,
+  registered: PerSandboxChannel,
   urls: SandboxUrls,
-): Partial<Record<SandboxChannelName, Record<string, unknown>>> {
+): PerSandboxChannel {
   const { wechatpay: w, alipay: a, unionpay: u } = merchants;
   return {
-    ...(registered.wechatpay && {
+    ...(w && registered.wechatpay && {
       wechatpay: {
         mchId: w.mchId,
         appId: w.appId,
@@ -107,7 +108,7 @@ export function sandboxChannelsSection(
         notifyUrl: `${urls.paycenter}/notify/wechatpay`,
       },
     }),
-    ...(registered.alipay && {
+    ...(a && registered.alipay && {
       alipay: {
         appId: a.appId,
         sellerId: a.sellerId,
@@ -119,7 +120,7 @@ export function sandboxChannelsSection(
         expiryGraceMs: SANDBOX_EXPIRY_GRACE_MS,
       },
     }),
-    ...(registered.unionpay && {
+    ...(u && registered.unionpay && {
       unionpay: {
         merId: u.merId,
         gatewayUrl: `${urls.sandbox}/sandbox/unionpay`,
@@ -138,16 +139,13 @@ export function sandboxChannelsSection(
 /** The sandbox shares Paycenter's clock, so a second covers a payment in flight at the expiry. */
 const SANDBOX_EXPIRY_GRACE_MS = 1_000;
 
-/** Registration over HTTP, for a sandbox in another process. */
-export function registerOverHttp(sandboxUrl: string): RegisterWithSandbox {
-  return async (path, payload) => {
-    const res = await fetch(sandboxUrl + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(payload),
-    });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`sandbox merchant registration at ${path} failed: HTTP ${res.status} ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+async function registerOne(sandboxUrl: string, path: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(sandboxUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`sandbox merchant registration at ${path} failed: HTTP ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
 }

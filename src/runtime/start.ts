@@ -20,7 +20,7 @@ import { buildServer } from '../api/server.ts';
 import { startJobRunner } from '../jobs/runner.ts';
 import { ensureDefaultApp } from './default-app.ts';
 import { inProcessSandboxChannels } from './sandbox-merchant.ts';
-import { SANDBOX_CHANNELS, type SandboxChannelName } from './sandbox-merchants.ts';
+import { SANDBOX_CHANNELS, type PerSandboxChannel, type SandboxChannelName } from './sandbox-merchants.ts';
 import { applyConfiguredWebhookEndpoint } from '../services/webhook-endpoints.ts';
 import { startDispatcher, type Dispatcher } from '../services/delivery.ts';
 import type { BrokerPublisher, BrokerTarget } from '../delivery/types.ts';
@@ -107,7 +107,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     const selfHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const baseUrl = `http://${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${port}`;
 
-    await openChannels(config, channels, (wanted) => inProcessSandboxChannels(pool, server, baseUrl, wanted));
+    await openChannels(config, channels, (wanted) => inProcessSandboxChannels(pool, baseUrl, wanted));
 
     if (sandbox) {
       await sandbox.start();
@@ -171,7 +171,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
 async function openChannels(
   config: Config,
   channels: Map<string, Channel>,
-  simulate: (wanted: SandboxChannelName[]) => Promise<Partial<Record<SandboxChannelName, Record<string, unknown>>>>,
+  simulate: (wanted: SandboxChannelName[]) => Promise<PerSandboxChannel>,
 ): Promise<void> {
   const simulated = config.sandbox ? await simulate(SANDBOX_CHANNELS.filter((name) => !config.channels[name])) : {};
   const wechatpay = config.channels.wechatpay ?? (simulated.wechatpay && parseWechatpay(simulated.wechatpay));
