@@ -1,5 +1,6 @@
 // Readers for configuration values: each checks one value and names its key when it is wrong,
 // so a bad setting stops start-up with a message that says what to fix.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 
 export type Source = Record<string, unknown>;
@@ -83,11 +84,19 @@ export function optionalApiKey(value: unknown): string | undefined {
   return s;
 }
 
+/** Bare base64 of a key or certificate (as Alipay's key tool prints it): refused, and never echoed. */
+const BARE_BASE64 = /^[A-Za-z0-9+/=\s]{64,}$/;
+
 /** A PEM string, or the path of a file holding one. */
 export function pem(key: string, value: unknown): string {
   const s = str(key, value, '');
   if (s.includes('-----BEGIN')) return s;
-  if (!existsSync(s)) throw new ConfigError(key, `is neither PEM text nor the path of an existing file (${s})`);
+  if (!existsSync(s)) {
+    if (BARE_BASE64.test(s)) {
+      throw new ConfigError(key, 'looks like a bare base64 key: wrap it in PEM (-----BEGIN … KEY-----) or give the path of a PEM file');
+    }
+    throw new ConfigError(key, `is neither PEM text nor the path of an existing file (${s})`);
+  }
   try {
     return readFileSync(s, 'utf8');
   } catch (err) {
@@ -95,3 +104,46 @@ export function pem(key: string, value: unknown): string {
   }
 }
 
+
+/** The config section at `prefix`: an object, or start-up stops. */
+export function sectionAt(prefix: string, value: unknown): Source {
+  if (typeof value !== 'object' || value === null) throw new ConfigError(prefix, 'must be an object');
+  return value as Source;
+}
+
+/** Stops start-up at the first of `keys` that is absent or empty. */
+export function requireKeys(prefix: string, section: Source, keys: readonly string[]): Source {
+  for (const k of keys) {
+    if (section[k] === undefined || section[k] === '') throw new ConfigError(`${prefix}.${k}`, 'is missing');
+  }
+  return section;
+}
+
+/**
+ * An http(s) URL without query string or fragment: a channel appends paths to it, or signs it and
+ * sends it back, where parameters of our own would be mangled. The text test also catches a bare
+ * trailing "?", which URL parsing reports as an empty search.
+ */
+export function urlWithoutQuery(key: string, value: unknown): string {
+  const url = optionalUrl(key, value, ['https:', 'http:'])!;
+  if (/[?#]/.test(url)) throw new ConfigError(key, 'must not carry a query string or fragment');
+  return url;
+}
+
+/** Fails start-up with the key's name and node's reason only — never the key's content. */
+export function readKeyObject(key: string, kind: 'private' | 'public', pemText: string): KeyObject {
+  try {
+    return kind === 'private' ? createPrivateKey(pemText) : createPublicKey(pemText);
+  } catch (err) {
+    throw new ConfigError(key, `is not a readable ${kind} key (${(err as Error).message})`);
+  }
+}
+
+/** As readKeyObject, for channels that sign SHA256withRSA: an EC or Ed25519 key would only fail at the first call. */
+export function readRsaKey(key: string, kind: 'private' | 'public', pemText: string): KeyObject {
+  const parsed = readKeyObject(key, kind, pemText);
+  if (parsed.asymmetricKeyType !== 'rsa') {
+    throw new ConfigError(key, `must be an RSA key, got ${parsed.asymmetricKeyType ?? 'an unknown type'}`);
+  }
+  return parsed;
+}

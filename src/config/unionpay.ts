@@ -1,11 +1,24 @@
 // channels.unionpay in the config file: a UnionPay online gateway merchant (ACP 5.1.0). Every key
 // and certificate is checked here, so a bad one stops start-up naming its key instead of failing
 // every payment later. Messages never quote key material.
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import forge from 'node-forge';
 import { isIssuedBy, readCertificate, validityOf } from '../channels/unionpay/certificates.ts';
-import { ConfigError, int, oneOf, optionalUrl, parseOnOff, pem, str, type Source } from './read.ts';
+import {
+  ConfigError,
+  int,
+  oneOf,
+  optionalUrl,
+  parseOnOff,
+  pem,
+  readRsaKey,
+  requireKeys,
+  sectionAt,
+  str,
+  urlWithoutQuery,
+  type Source,
+} from './read.ts';
 
 export interface UnionpayConfig {
   /** Merchant code (AN15). */
@@ -50,20 +63,19 @@ const KNOWN_KEYS = new Set<string>([
 const MER_ID = /^[0-9A-Za-z]{15}$/;
 
 export function parseUnionpay(value: unknown): UnionpayConfig {
-  if (typeof value !== 'object' || value === null) throw new ConfigError(PREFIX, 'must be an object');
-  const u = value as Source;
+  const u = sectionAt(PREFIX, value);
   // A misspelt optional key (validateCNName) would otherwise be silently replaced by its default.
   const unknown = Object.keys(u).find((k) => !KNOWN_KEYS.has(k));
   if (unknown !== undefined) throw new ConfigError(`${PREFIX}.${unknown}`, 'is not a UnionPay setting');
-  for (const k of REQUIRED_KEYS) {
-    if (u[k] === undefined || u[k] === '') throw new ConfigError(`${PREFIX}.${k}`, 'is missing');
-  }
+  requireKeys(PREFIX, u, REQUIRED_KEYS);
   const merId = str(`${PREFIX}.merId`, u.merId, '');
   if (!MER_ID.test(merId)) throw new ConfigError(`${PREFIX}.merId`, 'must be 15 letters or digits');
   const nowMs = Date.now();
   const { privateKey, signCert } = readMerchantKey(u, nowMs);
   const { rootCert, middleCert } = readUnionpayChain(u, nowMs);
-  const gatewayUrl = url('gatewayUrl', u.gatewayUrl, false).replace(/\/+$/, '');
+  // gatewayUrl gets the endpoint paths appended, and ACP warns that a backUrl's own `?a=b`
+  // parameters must be stripped before a notification is verified: neither may carry a query.
+  const gatewayUrl = urlWithoutQuery(`${PREFIX}.gatewayUrl`, u.gatewayUrl).replace(/\/+$/, '');
   return {
     merId,
     gatewayUrl,
@@ -71,26 +83,14 @@ export function parseUnionpay(value: unknown): UnionpayConfig {
     signCert,
     rootCert,
     middleCert,
-    backUrl: url('backUrl', u.backUrl, false),
-    frontUrl: url('frontUrl', u.frontUrl, true),
+    backUrl: urlWithoutQuery(`${PREFIX}.backUrl`, u.backUrl),
+    frontUrl: optionalUrl(`${PREFIX}.frontUrl`, u.frontUrl, ['https:', 'http:'])!,
     validateCnName: u.validateCnName === undefined ? true : parseOnOff(`${PREFIX}.validateCnName`, u.validateCnName),
     channelType: oneOf(`${PREFIX}.channelType`, u.channelType, '07', ['07', '08']) as '07' | '08',
     requestTimeoutMs: int(`${PREFIX}.requestTimeoutMs`, u.requestTimeoutMs, 10_000, 100, 60_000),
     // Up to an hour: beyond that a closed order waits too long to be called closed.
     expiryGraceMs: int(`${PREFIX}.expiryGraceMs`, u.expiryGraceMs, 60_000, 0, 3_600_000),
   };
-}
-
-/**
- * An http(s) URL. gatewayUrl gets the endpoint paths appended, and ACP warns that a backUrl's own
- * `?a=b` parameters must be stripped before a notification is verified: neither may carry a query.
- */
-function url(name: string, value: unknown, queryAllowed: boolean): string {
-  const key = `${PREFIX}.${name}`;
-  const text = optionalUrl(key, value, ['https:', 'http:'])!;
-  const parsed = new URL(text);
-  if (!queryAllowed && (parsed.search !== '' || parsed.hash !== '')) throw new ConfigError(key, 'must not carry a query string or fragment');
-  return text;
 }
 
 interface MerchantKey {
@@ -117,13 +117,8 @@ function readMerchantKey(u: Source, nowMs: number): MerchantKey {
 }
 
 function checkMerchantKey(key: MerchantKey, keyName: string, certName: string, nowMs: number): MerchantKey {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(key.privateKey);
-  } catch {
-    throw new ConfigError(`${PREFIX}.${keyName}`, 'is not a readable private key');
-  }
-  if (privateKey.asymmetricKeyType !== 'rsa') throw new ConfigError(`${PREFIX}.${keyName}`, 'must be an RSA key (signMethod 01)');
+  // signMethod 01 is SHA256withRSA.
+  const privateKey = readRsaKey(`${PREFIX}.${keyName}`, 'private', key.privateKey);
   const cert = readCertificate(key.signCert);
   if (!cert) throw new ConfigError(`${PREFIX}.${certName}`, 'is not a readable X.509 certificate');
   if (!cert.checkPrivateKey(privateKey)) throw new ConfigError(`${PREFIX}.${keyName}`, 'private key does not match signCert');
@@ -161,7 +156,7 @@ function readPfx(pathValue: unknown, passwordValue: unknown): MerchantKey {
     bag.cert ? [forge.pki.certificateToPem(bag.cert)] : [],
   );
   // The file may carry CA certificates too: the signing certificate is the one of this key.
-  const signCert = certs.find((c) => new X509Certificate(c).checkPrivateKey(keyObject));
+  const signCert = certs.find((c) => readCertificate(c)?.checkPrivateKey(keyObject));
   if (signCert === undefined) throw new ConfigError(key, 'holds no certificate for its private key');
   return { privateKey, signCert };
 }

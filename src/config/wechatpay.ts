@@ -1,6 +1,5 @@
 // channels.wechatpay in the config file: a WeChat Pay v3 direct merchant (Native payments).
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { ConfigError, int, optionalUrl, pem, str, type Source } from './read.ts';
+import { ConfigError, int, optionalUrl, pem, readKeyObject, requireKeys, sectionAt, str, urlWithoutQuery } from './read.ts';
 
 export interface WechatpayConfig {
   mchId: string;
@@ -32,28 +31,15 @@ const WECHATPAY_KEYS = [
 
 export function parseWechatpay(value: unknown): WechatpayConfig {
   const prefix = 'channels.wechatpay';
-  if (typeof value !== 'object' || value === null) throw new ConfigError(prefix, 'must be an object');
-  const w = value as Source;
-  for (const k of WECHATPAY_KEYS) {
-    if (w[k] === undefined || w[k] === '') throw new ConfigError(`${prefix}.${k}`, 'is missing');
-  }
+  const w = requireKeys(prefix, sectionAt(prefix, value), WECHATPAY_KEYS);
   const privateKey = pem(`${prefix}.privateKey`, w.privateKey);
   const platformPublicKey = pem(`${prefix}.platformPublicKey`, w.platformPublicKey);
-  try {
-    createPrivateKey(privateKey);
-  } catch (err) {
-    throw new ConfigError(`${prefix}.privateKey`, `is not a readable private key (${(err as Error).message})`);
-  }
-  try {
-    createPublicKey(platformPublicKey);
-  } catch (err) {
-    throw new ConfigError(`${prefix}.platformPublicKey`, `is not a readable public key (${(err as Error).message})`);
-  }
+  readKeyObject(`${prefix}.privateKey`, 'private', privateKey);
+  readKeyObject(`${prefix}.platformPublicKey`, 'public', platformPublicKey);
   const apiV3Key = str(`${prefix}.apiV3Key`, w.apiV3Key, '');
   if (Buffer.byteLength(apiV3Key) !== 32) throw new ConfigError(`${prefix}.apiV3Key`, 'must be exactly 32 bytes');
   const apiBaseUrl = optionalUrl(`${prefix}.apiBaseUrl`, w.apiBaseUrl, ['https:', 'http:'])!;
-  const notifyUrl = optionalUrl(`${prefix}.notifyUrl`, w.notifyUrl, ['https:', 'http:'])!;
-  if (new URL(notifyUrl).search !== '') throw new ConfigError(`${prefix}.notifyUrl`, 'must not carry a query string');
+  const notifyUrl = urlWithoutQuery(`${prefix}.notifyUrl`, w.notifyUrl);
   return {
     mchId: str(`${prefix}.mchId`, w.mchId, ''),
     appId: str(`${prefix}.appId`, w.appId, ''),

@@ -2,7 +2,7 @@
 // transport facts → a category → what that category means for each operation. The same
 // `sub_code` means different things to different calls (ACQ.TRADE_HAS_SUCCESS is "the trade
 // exists, query it" to a create and "paid" to a close), so each operation has its own exhaustive
-// switch. Anything unrecognised is unknown (G6). Pure: no I/O, so every table is unit-tested.
+// table. Anything unrecognised is unknown (G6). Pure: no I/O, so every table is unit-tested.
 import type { ResponseVerification } from './verify-response.ts';
 
 /** What the transport observed, before any meaning is given to it. */
@@ -129,65 +129,59 @@ export function describe(category: AnswerCategory, fact: TransportFact): string 
 
 /**
  * Categories that say nothing about the trade: no answer, an answer that cannot be trusted, or
- * Alipay asking to be called again. Every operation reads them as `unknown` before its own switch.
+ * Alipay asking to be called again. Every operation reads them as `unknown` before its own table.
  */
 const DOUBTS = ['timeout', 'network_error', 'http_error', 'unverified', 'service_unavailable', 'system_error'] as const;
 type Doubt = (typeof DOUBTS)[number];
 
-function isDoubt(category: AnswerCategory): category is Doubt {
-  return (DOUBTS as readonly AnswerCategory[]).includes(category);
+/** What one operation makes of each category that is not a doubt; the type forces every one in. */
+type DecisionTable<D extends string> = Readonly<Record<Exclude<AnswerCategory, Doubt>, D>>;
+
+function decide<D extends string>(table: DecisionTable<D>, category: AnswerCategory): D | 'unknown' {
+  return (DOUBTS as readonly AnswerCategory[]).includes(category) ? 'unknown' : table[category as Exclude<AnswerCategory, Doubt>];
 }
 
-function unclassified(category: never): never {
-  throw new Error(`unclassified alipay answer category ${String(category)}`);
-}
+type CreateDecision = 'success' | 'rejected' | 'unknown';
+
+const CREATE: DecisionTable<CreateDecision> = {
+  ok: 'success',
+  // Alipay looked at the call and refused it; no QR code was issued, so nothing can be paid.
+  trade_has_close: 'rejected',
+  invalid_parameter: 'rejected',
+  request_refused: 'rejected',
+  // A trade with this out_trade_no exists (it may even be paid): only a query can say what it is.
+  trade_has_success: 'unknown',
+  context_inconsistent: 'unknown',
+  // Not documented as answers to a create: nothing is inferred from them.
+  trade_not_exist: 'unknown',
+  trade_status_error: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
 
 /** precreate: a QR code, a final refusal, or "the trade may exist: query it". */
-export function createDecision(category: AnswerCategory): 'success' | 'rejected' | 'unknown' {
-  if (isDoubt(category)) return 'unknown';
-  switch (category) {
-    case 'ok':
-      return 'success';
-    // Alipay looked at the call and refused it; no QR code was issued, so nothing can be paid.
-    case 'trade_has_close':
-    case 'invalid_parameter':
-    case 'request_refused':
-      return 'rejected';
-    // A trade with this out_trade_no exists (it may even be paid): only a query can say what it is.
-    case 'trade_has_success':
-    case 'context_inconsistent':
-      return 'unknown';
-    // Not documented as answers to a create: nothing is inferred from them.
-    case 'trade_not_exist':
-    case 'trade_status_error':
-    case 'other_business_error':
-    case 'unexpected_code':
-      return 'unknown';
-    default:
-      return unclassified(category);
-  }
+export function createDecision(category: AnswerCategory): CreateDecision {
+  return decide(CREATE, category);
 }
 
+type QueryDecision = 'success' | 'not_exist' | 'unknown';
+
+const QUERY: DecisionTable<QueryDecision> = {
+  ok: 'success',
+  trade_not_exist: 'not_exist',
+  trade_has_success: 'unknown',
+  trade_has_close: 'unknown',
+  context_inconsistent: 'unknown',
+  trade_status_error: 'unknown',
+  invalid_parameter: 'unknown',
+  request_refused: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
+
 /** query: the trade, "does not exist (yet)", or ask again. A query never fails a trade. */
-export function queryDecision(category: AnswerCategory): 'success' | 'not_exist' | 'unknown' {
-  if (isDoubt(category)) return 'unknown';
-  switch (category) {
-    case 'ok':
-      return 'success';
-    case 'trade_not_exist':
-      return 'not_exist';
-    case 'trade_has_success':
-    case 'trade_has_close':
-    case 'context_inconsistent':
-    case 'trade_status_error':
-    case 'invalid_parameter':
-    case 'request_refused':
-    case 'other_business_error':
-    case 'unexpected_code':
-      return 'unknown';
-    default:
-      return unclassified(category);
-  }
+export function queryDecision(category: AnswerCategory): QueryDecision {
+  return decide(QUERY, category);
 }
 
 export type CloseDecision =
@@ -199,25 +193,19 @@ export type CloseDecision =
   | 'query'
   | 'unknown';
 
+const CLOSE: DecisionTable<CloseDecision> = {
+  ok: 'closed',
+  trade_not_exist: 'not_exist',
+  trade_has_success: 'paid',
+  trade_status_error: 'query',
+  trade_has_close: 'unknown',
+  context_inconsistent: 'unknown',
+  invalid_parameter: 'unknown',
+  request_refused: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
+
 export function closeDecision(category: AnswerCategory): CloseDecision {
-  if (isDoubt(category)) return 'unknown';
-  switch (category) {
-    case 'ok':
-      return 'closed';
-    case 'trade_not_exist':
-      return 'not_exist';
-    case 'trade_has_success':
-      return 'paid';
-    case 'trade_status_error':
-      return 'query';
-    case 'trade_has_close':
-    case 'context_inconsistent':
-    case 'invalid_parameter':
-    case 'request_refused':
-    case 'other_business_error':
-    case 'unexpected_code':
-      return 'unknown';
-    default:
-      return unclassified(category);
-  }
+  return decide(CLOSE, category);
 }

@@ -88,6 +88,8 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
   }
 
   async function queryPayment(ref: TradeRef): Promise<TradeStatus> {
+    // Taken before sending: the answer is at least this recent, so it is final only if this is.
+    const sentAt = now();
     const answer = classify(await callAlipay(ctx, 'alipay.trade.query', tradeRefBizContent(ref.outTradeNo)));
     switch (queryDecision(answer.category)) {
       case 'success':
@@ -96,13 +98,14 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
         return tradeStatusFromAlipay(answer.node, 'send_pay_date', now());
       case 'not_exist':
         // Not scanned yet: the QR can still be scanned until time_expire, after which it never will.
-        return now() > finalAfter(ref) ? { kind: 'closed' } : { kind: 'not_found' };
+        return sentAt > finalAfter(ref) ? { kind: 'closed' } : { kind: 'not_found' };
       case 'unknown':
         return { kind: 'unknown', reason: answer.reason };
     }
   }
 
   async function closePayment(ref: TradeRef): Promise<ClosePaymentResult> {
+    const sentAt = now();
     const answer = classify(await callAlipay(ctx, 'alipay.trade.close', tradeRefBizContent(ref.outTradeNo)));
     switch (closeDecision(answer.category)) {
       case 'closed':
@@ -110,7 +113,7 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
       case 'not_exist': {
         // Nothing to close yet, and a close cannot stop a later scan: watch it until it can no longer be paid.
         const until = finalAfter(ref);
-        return now() > until ? { kind: 'closed' } : { kind: 'closing', until };
+        return sentAt > until ? { kind: 'closed' } : { kind: 'closing', until };
       }
       case 'paid':
         return { kind: 'paid' };

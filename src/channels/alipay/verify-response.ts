@@ -32,21 +32,24 @@ export function responseNodeName(method: string): string {
 }
 
 export function verifyAlipayResponse(body: string, method: string, alipayPublicKey: KeyObject): ResponseVerification {
-  const members = topLevelMembers(body);
-  if (!members) return { ok: false, reason: 'not_json' };
+  const read = readTopLevel(body);
+  if (!read) return { ok: false, reason: 'not_json' };
+  const { object, members } = read;
   const named = (key: string) => members.filter((m) => m.key === key);
   if (named('error_response').length > 0) return { ok: false, reason: 'error_response' };
-  const nodes = named(responseNodeName(method));
+  const nodeName = responseNodeName(method);
+  const nodes = named(nodeName);
   if (nodes.length === 0) return { ok: false, reason: 'missing_node' };
   if (nodes.length > 1) return { ok: false, reason: 'duplicate_node' };
   const signs = named('sign');
   if (signs.length !== 1) return { ok: false, reason: 'missing_sign' };
-  const signature: unknown = JSON.parse(signs[0]!.raw);
+  // The node and sign each appear once (checked above), so the parsed object holds their values.
+  const signature = object.sign;
   if (typeof signature !== 'string' || signature === '') return { ok: false, reason: 'missing_sign' };
   const content = nodes[0]!.raw;
   if (!content.startsWith('{')) return { ok: false, reason: 'missing_node' };
   if (!verifyContent(alipayPublicKey, content, signature)) return { ok: false, reason: 'bad_signature' };
-  return { ok: true, node: JSON.parse(content) as Record<string, unknown> };
+  return { ok: true, node: object[nodeName] as Record<string, unknown> };
 }
 
 /**
@@ -55,12 +58,18 @@ export function verifyAlipayResponse(body: string, method: string, alipayPublicK
  * first, so the scan below only has to find where each value ends.
  */
 export function topLevelMembers(body: string): Member[] | undefined {
+  return readTopLevel(body)?.members;
+}
+
+/** The body parsed once, and its members as raw text. */
+function readTopLevel(body: string): { object: Record<string, unknown>; members: Member[] } | undefined {
+  let object: unknown;
   try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    object = JSON.parse(body);
   } catch {
     return undefined;
   }
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) return undefined;
   const members: Member[] = [];
   let i = skipSpace(body, body.indexOf('{') + 1);
   while (body[i] !== '}') {
@@ -72,7 +81,7 @@ export function topLevelMembers(body: string): Member[] | undefined {
     i = skipSpace(body, valueEnd);
     if (body[i] === ',') i = skipSpace(body, i + 1);
   }
-  return members;
+  return { object: object as Record<string, unknown>, members };
 }
 
 const JSON_SPACE = new Set([' ', '\t', '\n', '\r']);

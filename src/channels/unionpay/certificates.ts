@@ -4,7 +4,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 
 /** The organisation UnionPay's production signing certificates name (CN's 3rd `@` segment). */
-export const UNIONPAY_CN_ORGANISATION = '中国银联股份有限公司';
+const UNIONPAY_CN_ORGANISATION = '中国银联股份有限公司';
 
 /**
  * UnionPay rotates its signing certificate rarely, so a handful covers every one in use; the bound

@@ -20,7 +20,7 @@ import { createCertificateChecker } from './certificates.ts';
 import { tradeStatusFromQuery } from './classify.ts';
 import { frontConsumeFields, queryFields, validateCreateInput, type MerchantIdentity } from './messages.ts';
 import { buildNotificationAck, parseUnionpayNotification } from './notification.ts';
-import { SIGNATURE_FIELD, certIdOf, outgoingFields, signFields } from './sign.ts';
+import { certIdOf, signedFields } from './sign.ts';
 import { callUnionpay, type CallContext } from './transport.ts';
 
 export interface UnionpayChannelOptions {
@@ -52,8 +52,7 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
   async function createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult> {
     const invalid = validateCreateInput(input);
     if (invalid) return invalid;
-    const fields = outgoingFields(frontConsumeFields(identity, input));
-    fields.set(SIGNATURE_FIELD, await signFields(ctx.privateKey, fields));
+    const fields = await signedFields(ctx.privateKey, frontConsumeFields(identity, input));
     return { kind: 'created', action: { type: 'form_post', url: frontTransUrl, fields: Object.fromEntries(fields) } };
   }
 

@@ -9,7 +9,7 @@ import { SIGN_METHOD_RSA } from './verify.ts';
 
 export const VERSION = '5.1.0';
 /** B2C gateway payment. */
-export const BIZ_TYPE_GATEWAY = '000201';
+const BIZ_TYPE_GATEWAY = '000201';
 /** ACP's orderId: 8 to 40 letters and digits, no `-` or `_`. */
 export const ORDER_ID = /^[0-9A-Za-z]{8,40}$/;
 

@@ -59,7 +59,7 @@ export function parseUnionpayNotification(request: RawHttpRequest, ctx: Notifica
  * (orderId + txnTime + txnType), UnionPay's queryId and the outcome. A resend of the same notice
  * carries the same fields and so the same id. Undefined without orderId, txnTime or txnType.
  */
-export function notificationIdOf(fields: Fields): string | undefined {
+function notificationIdOf(fields: Fields): string | undefined {
   const orderId = fields.get('orderId');
   const txnTime = fields.get('txnTime');
   const txnType = fields.get('txnType');

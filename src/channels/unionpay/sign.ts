@@ -50,6 +50,13 @@ export function signFields(privateKey: KeyObject, fields: Fields): Promise<strin
   );
 }
 
+/** The message as sent: `outgoingFields` of `unsigned` with its `signature` added. */
+export async function signedFields(privateKey: KeyObject, unsigned: Iterable<readonly [string, string]>): Promise<Map<string, string>> {
+  const fields = outgoingFields(unsigned);
+  fields.set(SIGNATURE_FIELD, await signFields(privateKey, fields));
+  return fields;
+}
+
 /** True only for a well-formed signature by `publicKey` over these fields. */
 export function verifyFieldsSignature(publicKey: KeyObject, fields: Fields): boolean {
   const signature = fields.get(SIGNATURE_FIELD);

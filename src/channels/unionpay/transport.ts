@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { sendRequest } from '../../http/request.ts';
 import type { CertificateChecker } from './certificates.ts';
 import type { QueryFact } from './classify.ts';
-import { SIGNATURE_FIELD, outgoingFields, signFields } from './sign.ts';
+import { signedFields } from './sign.ts';
 import { verifyMessage } from './verify.ts';
 import { encodeForm, parseResponseFields } from './wire.ts';
 
@@ -20,8 +20,7 @@ export interface CallContext {
 }
 
 export async function callUnionpay(ctx: CallContext, url: URL, unsigned: Iterable<readonly [string, string]>): Promise<QueryFact> {
-  const fields = outgoingFields(unsigned);
-  fields.set(SIGNATURE_FIELD, await signFields(ctx.privateKey, fields));
+  const fields = await signedFields(ctx.privateKey, unsigned);
   const answer = await sendRequest(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
