@@ -1,9 +1,10 @@
 // The sandbox's control API, the same for every simulated channel: the buyer pays, faults are
 // switched on and off, and the ledger says what the bank really did. Trades are named by
 // out_trade_no alone; each channel looks them up in its own ledger.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { LedgerTrade, SandboxChannel } from './channel.ts';
 import { parseFaults, type FaultSwitchboard } from './faults.ts';
+import { sendControlError } from './http-replies.ts';
 import { keepRawBodies, parseJsonBody } from './raw-body.ts';
 
 /** Without ?limit the ledger lists this many trades (oldest first); ?limit may raise it to the maximum. */
@@ -18,11 +19,11 @@ export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultS
 
     app.post('/sandbox/pay', async (req, reply) => {
       const body = parseJsonBody(req);
-      if (!isObject(body)) return sendError(reply, 400, 'invalid_request', 'body must be {"outTradeNo": string, "mchId"?: string}');
+      if (!isObject(body)) return sendControlError(reply, 400, 'invalid_request', 'body must be {"outTradeNo": string, "mchId"?: string}');
       const { outTradeNo, mchId, ...rest } = body;
-      if (typeof outTradeNo !== 'string' || outTradeNo === '') return sendError(reply, 400, 'invalid_request', 'outTradeNo must be a non-empty string');
-      if (mchId !== undefined && typeof mchId !== 'string') return sendError(reply, 400, 'invalid_request', 'mchId must be a string');
-      if (Object.keys(rest).length > 0) return sendError(reply, 400, 'invalid_request', `unknown fields: ${Object.keys(rest).join(', ')}`);
+      if (typeof outTradeNo !== 'string' || outTradeNo === '') return sendControlError(reply, 400, 'invalid_request', 'outTradeNo must be a non-empty string');
+      if (mchId !== undefined && typeof mchId !== 'string') return sendControlError(reply, 400, 'invalid_request', 'mchId must be a string');
+      if (Object.keys(rest).length > 0) return sendControlError(reply, 400, 'invalid_request', `unknown fields: ${Object.keys(rest).join(', ')}`);
       for (const channel of channels) {
         const result = await channel.pay(outTradeNo, mchId);
         switch (result.outcome) {
@@ -31,22 +32,22 @@ export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultS
           case 'paid':
             return result.trade;
           case 'refused':
-            return sendError(reply, 409, result.code, result.message);
+            return sendControlError(reply, 409, result.code, result.message);
           case 'ambiguous':
-            return sendError(reply, 409, 'ambiguous_out_trade_no',
+            return sendControlError(reply, 409, 'ambiguous_out_trade_no',
               `merchants ${result.mchIds.join(', ')} all hold out_trade_no ${outTradeNo}; name one with mchId`);
           default:
             return assertNever(result);
         }
       }
-      return sendError(reply, 404, 'trade_not_found', `no trade with out_trade_no ${outTradeNo}`);
+      return sendControlError(reply, 404, 'trade_not_found', `no trade with out_trade_no ${outTradeNo}`);
     });
 
     app.get('/sandbox/faults', async () => faults.current);
 
     app.put('/sandbox/faults', async (req, reply) => {
       const parsed = parseFaults(parseJsonBody(req));
-      if (!parsed.ok) return sendError(reply, 400, 'invalid_faults', parsed.message);
+      if (!parsed.ok) return sendControlError(reply, 400, 'invalid_faults', parsed.message);
       faults.replace(parsed.faults);
       return faults.current;
     });
@@ -59,11 +60,11 @@ export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultS
     app.get<{ Querystring: Record<string, unknown> }>('/sandbox/ledger', async (req, reply) => {
       const { outTradeNo, limit } = req.query;
       if (outTradeNo !== undefined && typeof outTradeNo !== 'string') {
-        return sendError(reply, 400, 'invalid_request', 'outTradeNo must appear at most once');
+        return sendControlError(reply, 400, 'invalid_request', 'outTradeNo must appear at most once');
       }
       const limitNumber = limit === undefined ? LEDGER_LIMIT_DEFAULT : Number(limit);
       if (!Number.isInteger(limitNumber) || limitNumber < 1 || limitNumber > LEDGER_LIMIT_MAX) {
-        return sendError(reply, 400, 'invalid_request', `limit must be an integer from 1 to ${LEDGER_LIMIT_MAX}`);
+        return sendControlError(reply, 400, 'invalid_request', `limit must be an integer from 1 to ${LEDGER_LIMIT_MAX}`);
       }
       const trades: LedgerTrade[] = [];
       for (const channel of channels) trades.push(...(await channel.ledger({ outTradeNo, limit: limitNumber })));
@@ -74,10 +75,6 @@ export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultS
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } });
 }
 
 function assertNever(value: never): never {

@@ -34,6 +34,16 @@ export interface GeneratedKeyPair extends StoredKeyPair {
   publicKeyDer: Buffer;
 }
 
+/** A new bank key pair (RSA 2048), off the event loop. */
+export async function generateBankKeyPair(): Promise<GeneratedKeyPair> {
+  const { publicKey, privateKey } = await generateRsaKeyPair('rsa', { modulusLength: BANK_KEY_BITS });
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    publicKeyDer: publicKey.export({ type: 'spki', format: 'der' }),
+  };
+}
+
 /**
  * The bank key stored in `table`, generated and inserted first if there is none. The insert must
  * let the first writer win, so processes racing on an empty table all end up with one key.
@@ -44,12 +54,7 @@ export async function loadOrCreateKeyPair<Row extends StoredKeyPair>(
 ): Promise<{ row: Row; privateKey: KeyObject }> {
   let row = await store.find();
   if (!row) {
-    const { publicKey, privateKey } = await generateRsaKeyPair('rsa', { modulusLength: BANK_KEY_BITS });
-    await store.insertIfAbsent({
-      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      publicKeyDer: publicKey.export({ type: 'spki', format: 'der' }),
-    });
+    await store.insertIfAbsent(await generateBankKeyPair());
     row = await store.find();
     if (!row) throw new Error(`${table} is empty right after inserting it`);
   }

@@ -1,11 +1,13 @@
 // The apps (merchants) the Alipay bank knows: an app id, the app's public key that verifies its
 // requests, and the seller (the merchant's Alipay user id) its trades pay into.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { LedgerCache } from '../ledger-cache.ts';
 import { parseMerchantPublicKey } from '../rsa.ts';
-import { findApp, upsertApp, type AppRow, type Queryable } from './store.ts';
+import { findApp, listApps, upsertApp, type AppRow, type Queryable } from './store.ts';
 import { newAlipayUserId } from './wire-format.ts';
 
-const APP_ID = /^[0-9A-Za-z_]{1,32}$/;
+/** Checked before any lookup too: a request's app_id reaches the ledger only when it could name an app. */
+export const APP_ID = /^[0-9A-Za-z_]{1,32}$/;
 const SELLER_ID = /^2088\d{12}$/;
 const REGISTRATION_FIELDS = new Set(['appId', 'appPublicKey', 'sellerId']);
 
@@ -39,15 +41,42 @@ export function parseAppRegistration(body: unknown): AppRegistrationParse {
   return { ok: true, registration: { appId, appPublicKeyPem: key.publicKeyPem, sellerId } };
 }
 
-export function registerApp(db: Queryable, r: AppRegistration): Promise<AppRow> {
-  return upsertApp(db, { ...r, newSellerId: newAlipayUserId() }, new Date());
+interface CacheEntry {
+  app: App;
+  publicKeyPem: string;
 }
 
-/**
- * Read from the ledger on every request, never cached: a re-registration by another sandbox
- * process takes effect at once, and one indexed read costs little next to the RSA check.
- */
-export async function findRegisteredApp(db: Queryable, appId: string): Promise<App | undefined> {
-  const row = await findApp(db, appId);
-  return row && { appId: row.appId, sellerId: row.sellerId, publicKey: createPublicKey(row.appPublicKeyPem) };
+/** The apps, cached with parsed keys (../ledger-cache.ts). */
+export class AppDirectory {
+  private readonly cache: LedgerCache<CacheEntry>;
+
+  constructor(private readonly db: Queryable) {
+    this.cache = new LedgerCache(async (appId, previous) => {
+      const row = await findApp(this.db, appId);
+      return row && entryOf(row, previous);
+    });
+  }
+
+  /** The app by app_id; `fresh` skips the cache (after a failed signature check). */
+  async get(appId: string, options: { fresh: boolean } = { fresh: false }): Promise<App | undefined> {
+    if (!APP_ID.test(appId)) return undefined;
+    return (await this.cache.get(appId, options))?.app;
+  }
+
+  async register(r: AppRegistration): Promise<AppRow> {
+    const row = await upsertApp(this.db, { ...r, newSellerId: newAlipayUserId() }, new Date());
+    this.cache.set(row.appId, entryOf(row, this.cache.peek(row.appId)));
+    return row;
+  }
+
+  list(): Promise<AppRow[]> {
+    return listApps(this.db);
+  }
+}
+
+/** The key is parsed again only when the row's PEM changed. */
+function entryOf(row: AppRow, previous: CacheEntry | undefined): CacheEntry {
+  const publicKey =
+    previous && previous.publicKeyPem === row.appPublicKeyPem ? previous.app.publicKey : createPublicKey(row.appPublicKeyPem);
+  return { app: { appId: row.appId, sellerId: row.sellerId, publicKey }, publicKeyPem: row.appPublicKeyPem };
 }

@@ -3,14 +3,17 @@
 // its Pay button pays it and sends the browser to return_url, with signed parameters, as Alipay's
 // synchronous return does. The return says nothing the merchant may trust for state (§2.7).
 import type { KeyObject } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { sendHtml } from '../http-replies.ts';
 import { keepRawBodies, rawBodyOf } from '../raw-body.ts';
 import type { AlipayKey } from './alipay-key.ts';
+import { APP_ID } from './apps.ts';
 import type { Buyer } from './buyer.ts';
 import type { GatewayError, GatewayRequest } from './gateway-request.ts';
 import { withSignature } from './signing.ts';
 import { findTrade, type PaidTrade, type Queryable, type TradeRow } from './store.ts';
 import { recordTradeRequest } from './trade-api.ts';
+import { OUT_TRADE_NO } from './trade-request.ts';
 import { formatBeijingTime, formatYuan } from './wire-format.ts';
 
 const CASHIER_PAY_PATH = '/sandbox/alipay/cashier/pay';
@@ -38,7 +41,10 @@ export function cashierRoutes(deps: CashierDeps) {
 
     app.post(CASHIER_PAY_PATH, async (req, reply) => {
       const form = new URLSearchParams(rawBodyOf(req));
-      const trade = await findTrade(deps.db, form.get('app_id') ?? '', { outTradeNo: form.get('out_trade_no') ?? '' });
+      const appId = form.get('app_id') ?? '';
+      const outTradeNo = form.get('out_trade_no') ?? '';
+      // Only a form that could name a trade reaches the ledger.
+      const trade = APP_ID.test(appId) && OUT_TRADE_NO.test(outTradeNo) ? await findTrade(deps.db, appId, { outTradeNo }) : undefined;
       if (!trade) return sendHtml(reply, 404, noPaymentPage('No such order.'));
       const now = new Date();
       const paid = await deps.buyer.pay(trade, now);
@@ -110,10 +116,6 @@ function page(title: string, body: string): string {
 ${body}
 </body></html>
 `;
-}
-
-export function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(html);
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

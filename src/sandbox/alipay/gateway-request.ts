@@ -2,9 +2,8 @@
 // the query string and the form body together (SDKs put the common ones and sign in the URL,
 // biz_content in the body), the common parameters checked, and the signature verified with the
 // app's registered key over the decoded values, before any business parameter is looked at.
-import { type App, findRegisteredApp } from './apps.ts';
+import type { App, AppDirectory } from './apps.ts';
 import { requestSignContent, verifyRequestSignature } from './signing.ts';
-import type { Queryable } from './store.ts';
 import { isHttpUrl, parseBeijingTime } from './wire-format.ts';
 
 const GATEWAY_METHODS = ['alipay.trade.precreate', 'alipay.trade.page.pay', 'alipay.trade.query', 'alipay.trade.close'] as const;
@@ -33,7 +32,7 @@ const missing = (subCode: string, subMsg: string): GatewayError => ({ code: '400
 const invalid = (subCode: string, subMsg: string): GatewayError => ({ code: '40002', subCode, subMsg });
 
 export async function readGatewayRequest(
-  db: Queryable,
+  apps: AppDirectory,
   request: { url: string; contentType: string | undefined; body: string },
   now: Date,
 ): Promise<GatewayRequest> {
@@ -52,15 +51,28 @@ export async function readGatewayRequest(
   }
   const commonError = checkCommonParams(params, now);
   if (commonError) return reject(commonError);
-  const app = await findRegisteredApp(db, params.app_id ?? '');
-  if (!app) return reject(invalid('isv.invalid-app-id', `无效的AppID参数 ${params.app_id}`));
-  if (!verifyRequestSignature(params, app.publicKey)) {
+  const app = await verifiedApp(apps, params);
+  if (app === 'unknown') return reject(invalid('isv.invalid-app-id', `无效的AppID参数 ${params.app_id}`));
+  if (app === 'bad_signature') {
     // Alipay echoes the string it verified: the quickest way for a merchant to find its mistake.
     return reject(invalid('isv.invalid-signature', `验签出错，网关生成的验签字符串为：${requestSignContent(params)}`));
   }
   const biz = parseBizContent(params.biz_content);
   if (!biz) return reject({ code: '40004', subCode: 'ACQ.INVALID_PARAMETER', subMsg: 'biz_content must be a JSON object' });
   return { ok: true, method, app, params, biz };
+}
+
+/**
+ * The app whose registered key verifies the request. A failed check is retried once with the app
+ * re-read from the ledger, in case another sandbox process re-registered it with a new key.
+ */
+async function verifiedApp(apps: AppDirectory, params: Record<string, string>): Promise<App | 'unknown' | 'bad_signature'> {
+  for (const fresh of [false, true]) {
+    const app = await apps.get(params.app_id ?? '', { fresh });
+    if (!app) return 'unknown'; // a cache miss already read the ledger
+    if (verifyRequestSignature(params, app.publicKey)) return app;
+  }
+  return 'bad_signature';
 }
 
 function collectParams(request: { url: string; contentType: string | undefined; body: string }): {

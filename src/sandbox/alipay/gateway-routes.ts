@@ -1,11 +1,12 @@
 // /sandbox/alipay/gateway.do, the sandbox's openapi.alipay.com/gateway.do. API methods answer
 // `{"<method>_response":{…},"sign":"…"}` signed with the Alipay key, errors included (§2.3), with
 // HTTP 200 as Alipay does; page.pay answers with the cashier page (./cashier.ts).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../../logger.ts';
+import { dropConnection, sendHtml } from '../http-replies.ts';
 import { keepRawBodies, rawBodyOf } from '../raw-body.ts';
-import type { App } from './apps.ts';
-import { openCashier, sendHtml, type CashierDeps } from './cashier.ts';
+import type { App, AppDirectory } from './apps.ts';
+import { openCashier, type CashierDeps } from './cashier.ts';
 import { readGatewayRequest, type GatewayError, type GatewayMethod } from './gateway-request.ts';
 import { signedResponseBody } from './signing.ts';
 import type { ApiOutcome, TradeApi } from './trade-api.ts';
@@ -21,11 +22,12 @@ const GATEWAY_MESSAGES: Record<GatewayError['code'], string> = {
 
 export interface GatewayDeps extends CashierDeps {
   log: Logger;
+  apps: AppDirectory;
   api: TradeApi;
 }
 
 export function alipayGatewayRoutes(deps: GatewayDeps) {
-  const { db, log, api, alipayKey } = deps;
+  const { apps, log, api, alipayKey } = deps;
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     keepRawBodies(app);
@@ -41,7 +43,7 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
       url: ALIPAY_GATEWAY_PATH,
       handler: async (req, reply) => {
         const now = new Date();
-        const request = await readGatewayRequest(db, { url: req.url, contentType: req.headers['content-type'], body: rawBodyOf(req) }, now);
+        const request = await readGatewayRequest(apps, { url: req.url, contentType: req.headers['content-type'], body: rawBodyOf(req) }, now);
         if (request.method === 'alipay.trade.page.pay') {
           const { status, html } = await openCashier(deps, request, now);
           return sendHtml(reply, status, html);
@@ -55,7 +57,7 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
           case 'error':
             return sendSigned(reply, responseKey, errorFields(outcome.error));
           case 'hang_up':
-            return hangUp(req, reply);
+            return dropConnection(req, reply);
         }
       },
     });
@@ -86,11 +88,4 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
 
 function errorFields(error: GatewayError): Record<string, unknown> {
   return { code: error.code, msg: GATEWAY_MESSAGES[error.code], sub_code: error.subCode, sub_msg: error.subMsg };
-}
-
-/** "Timeout" faults: the socket dies with no answer, whatever the request already changed. */
-function hangUp(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply.hijack();
-  req.raw.socket.destroy();
-  return reply;
 }

@@ -5,6 +5,7 @@ import type { SimulatedChannel } from '../channel.ts';
 import { Notifier } from '../notifier.ts';
 import { keyLoader } from '../rsa.ts';
 import { loadOrCreateAlipayKey } from './alipay-key.ts';
+import { AppDirectory } from './apps.ts';
 import { Buyer } from './buyer.ts';
 import { cashierRoutes } from './cashier.ts';
 import { createAlipayControl } from './control.ts';
@@ -35,14 +36,14 @@ export const alipaySandbox: SimulatedChannel = {
       send: alipayNotificationSender(notifyTimeoutMs),
     });
     const buyer = new Buyer({ db, log, notifier, alipayKey });
+    const apps = new AppDirectory(db);
     return {
       control: createAlipayControl({ db, buyer }),
 
       async register(app) {
-        const key = await alipayKey();
-        await app.register(alipayGatewayRoutes({ db, log, buyer, alipayKey, api: tradeApi({ db, faults }) }));
+        await app.register(alipayGatewayRoutes({ db, log, apps, buyer, alipayKey, api: tradeApi({ db, faults }) }));
         await app.register(cashierRoutes({ db, buyer, alipayKey }));
-        await app.register(alipayMerchantRoutes({ db, alipayKey: key }));
+        await app.register(alipayMerchantRoutes({ apps, alipayKey }));
         await app.register(alipayControlRoutes({ db, buyer }));
       },
 

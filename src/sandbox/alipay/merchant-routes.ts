@@ -3,11 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import { keepRawBodies, parseJsonBody } from '../raw-body.ts';
 import type { AlipayKey } from './alipay-key.ts';
-import { parseAppRegistration, registerApp } from './apps.ts';
-import { listApps, type Queryable } from './store.ts';
+import { parseAppRegistration, type AppDirectory } from './apps.ts';
 
-export function alipayMerchantRoutes(deps: { db: Queryable; alipayKey: AlipayKey }) {
-  const { db, alipayKey } = deps;
+/** The Alipay key is read (or made) by the first request that shows it, not when the routes are registered. */
+export function alipayMerchantRoutes(deps: { apps: AppDirectory; alipayKey: () => Promise<AlipayKey> }) {
+  const { apps, alipayKey } = deps;
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     keepRawBodies(app);
@@ -15,13 +15,13 @@ export function alipayMerchantRoutes(deps: { db: Queryable; alipayKey: AlipayKey
     app.post('/sandbox/alipay/merchants', async (req, reply) => {
       const parsed = parseAppRegistration(parseJsonBody(req));
       if (!parsed.ok) return reply.code(400).send({ error: { code: 'invalid_request', message: parsed.message } });
-      const registered = await registerApp(db, parsed.registration);
-      return { appId: registered.appId, sellerId: registered.sellerId, alipayPublicKey: alipayKey.publicKeyPem };
+      const registered = await apps.register(parsed.registration);
+      return { appId: registered.appId, sellerId: registered.sellerId, alipayPublicKey: (await alipayKey()).publicKeyPem };
     });
 
     app.get('/sandbox/alipay/merchants', async () => ({
-      alipayPublicKey: alipayKey.publicKeyPem,
-      merchants: (await listApps(db)).map((a) => ({
+      alipayPublicKey: (await alipayKey()).publicKeyPem,
+      merchants: (await apps.list()).map((a) => ({
         appId: a.appId,
         sellerId: a.sellerId,
         appPublicKey: a.appPublicKeyPem,

@@ -3,7 +3,7 @@ import { requestFingerprint } from '../fingerprint.ts';
 import type { TradeMethod } from './store.ts';
 import { endOfBeijingDay, parseBeijingTime, parseYuan } from './wire-format.ts';
 
-const OUT_TRADE_NO = /^[A-Za-z0-9_]{1,64}$/;
+export const OUT_TRADE_NO = /^[A-Za-z0-9_]{1,64}$/;
 const TRADE_NO = /^\d{1,64}$/;
 const TIMEOUT_EXPRESS = /^([1-9]\d*)([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

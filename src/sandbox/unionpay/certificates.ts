@@ -4,13 +4,10 @@
 // signing certificate, as UnionPay issues the merchant's PFX; its serial is the merchant's certId.
 // forge signs in JavaScript on the event loop (tens of ms a certificate): fine for the chain, made
 // once, and for registrations, which are rare.
-import { generateKeyPair, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { generateBankKeyPair } from '../rsa.ts';
 
-const generateRsaKeyPair = promisify(generateKeyPair);
-
-const RSA_MODULUS_BITS = 2048;
 /** Certificates start a day in the past: a sandbox host whose clock lags must still accept them. */
 const NOT_BEFORE_SKEW_MS = 86_400_000;
 const YEAR_MS = 365 * 86_400_000;
@@ -40,14 +37,6 @@ function subject(commonName: string, organizationalUnit: string): Name {
     // UTF8String: the signing certificate's CN is Chinese (forge encodes the value itself).
     { shortName: 'CN', value: commonName, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
   ];
-}
-
-async function newKeyPair(): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
-  const { privateKey, publicKey } = await generateRsaKeyPair('rsa', { modulusLength: RSA_MODULUS_BITS });
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
 }
 
 /** A positive DER INTEGER: the first byte is non-zero and below 0x80. */
@@ -105,7 +94,7 @@ function signer(privateKeyPem: string, certPem?: string): Signer {
  * sandbox never needs another middle CA, and a key that is not stored cannot leak.
  */
 export async function createAuthority(): Promise<Authority> {
-  const [rootKeys, middleKeys, signKeys] = await Promise.all([newKeyPair(), newKeyPair(), newKeyPair()]);
+  const [rootKeys, middleKeys, signKeys] = await Promise.all([generateBankKeyPair(), generateBankKeyPair(), generateBankKeyPair()]);
   const root = issue({
     subjectName: subject('Paycenter Sandbox UnionPay Root CA', 'Root CA'),
     subjectPublicKeyPem: rootKeys.publicKeyPem,

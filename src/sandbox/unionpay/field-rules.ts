@@ -58,15 +58,18 @@ export const httpUrl: FieldRule = (value) => {
   }
 };
 
+export const MER_ID = /^\d{15}$/;
+// 8–40 alphanumerics: no "-" or "_", unlike WeChat's out_trade_no.
+export const ORDER_ID = /^[0-9A-Za-z]{8,40}$/;
+
 /** The fields every request of this gateway carries, whatever the transaction. */
 export const COMMON_RULES: Readonly<Record<string, FieldRule>> = {
   version: exactly('5.1.0'),
   encoding: exactly('UTF-8', 'utf-8'),
   signMethod: exactly('01'),
   accessType: exactly('0'),
-  merId: matching(/^\d{15}$/, '15 digits'),
-  // 8–40 alphanumerics: no "-" or "_", unlike WeChat's out_trade_no.
-  orderId: matching(/^[0-9A-Za-z]{8,40}$/, '8-40 letters or digits'),
+  merId: matching(MER_ID, '15 digits'),
+  orderId: matching(ORDER_ID, '8-40 letters or digits'),
   txnTime: acpTime,
 };
 

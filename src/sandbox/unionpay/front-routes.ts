@@ -1,13 +1,15 @@
 // The browser side of the gateway (channels.md §3.4, §3.9): frontTransReq.do receives the
 // merchant's auto-submitted consume form and answers the cashier; the cashier's Pay and Cancel
 // buttons end with the browser carried back to frontUrl. Only Pay sends a backUrl notification.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../logger.ts';
+import { sendHtml } from '../http-replies.ts';
 import { keepRawBodies, rawBodyOf } from '../raw-body.ts';
 import { parseConsume } from './consume-request.ts';
 import type { MerchantDirectory } from './merchants.ts';
 import { CASHIER_CANCEL_PATH, CASHIER_PAY_PATH, cashierPage, errorPage, frontReturnPage } from './pages.ts';
 import { frontReturnFields, payTrade, type PaymentDeps } from './payment.ts';
+import { MER_ID, ORDER_ID } from './field-rules.ts';
 import { refusal } from './resp-codes.ts';
 import { readSignedRequest } from './signed-request.ts';
 import { findTrade, insertTradeOrFindExisting, type TradeRow } from './store.ts';
@@ -69,14 +71,12 @@ export function unionpayFrontRoutes(deps: FrontRouteDeps) {
     });
   };
 
-  /** The trade the cashier's form names by merId and orderId (hidden fields of cashierPage). */
+  /** The trade the cashier's form names by merId and orderId (hidden fields of cashierPage); only well-formed ids reach the ledger. */
   async function cashierTrade(body: string): Promise<TradeRow | undefined> {
     const form = parseForm(body);
     const { merId, orderId } = form.ok ? form.fields : {};
-    return merId && orderId ? findTrade(db, merId, orderId) : undefined;
+    return merId !== undefined && orderId !== undefined && MER_ID.test(merId) && ORDER_ID.test(orderId)
+      ? findTrade(db, merId, orderId)
+      : undefined;
   }
-}
-
-function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(html);
 }

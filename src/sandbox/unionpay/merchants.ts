@@ -1,16 +1,17 @@
 // The merchants the bank knows. A merchant registers its RSA public key and the bank issues its
 // signing certificate from the middle CA, as UnionPay issues the merchant's PFX; a request is then
 // verified with the certificate its certId names, which must be the merchant's current one.
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { LedgerCache } from '../ledger-cache.ts';
+import { parseMerchantPublicKey } from '../rsa.ts';
 import { verifyAcpSignature, type AcpFields } from './acp-signature.ts';
 import { issueMerchantCertificate, type Authority } from './certificates.ts';
+import { MER_ID } from './field-rules.ts';
 import { refusal, type Refusal } from './resp-codes.ts';
 import { findMerchantByCertId, listMerchants, upsertMerchant, type MerchantRow, type Queryable } from './store.ts';
 
-const MER_ID = /^\d{15}$/;
-const MODULUS_BITS_MIN = 2048;
-/** Parsed keys by certId: a certId names one certificate forever, so an entry never goes stale. */
-const KEY_CACHE_ENTRIES_MAX = 10_000;
+/** A certificate serial in decimal (certificates.ts makes 8-byte ones): anything else names no certificate. */
+const CERT_ID = /^\d{1,40}$/;
 
 export interface Registration {
   merId: string;
@@ -23,63 +24,56 @@ export function parseRegistration(body: unknown): RegistrationParse {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, message: 'body must be a JSON object' };
   const { merId, merchantPublicKey, ...rest } = body as Record<string, unknown>;
   if (typeof merId !== 'string' || !MER_ID.test(merId)) return { ok: false, message: 'merId must be 15 digits' };
-  if (typeof merchantPublicKey !== 'string') return { ok: false, message: 'merchantPublicKey must be a PEM string' };
-  const key = readRsaPublicKey(merchantPublicKey);
-  if (!key) return { ok: false, message: `merchantPublicKey must be a PEM RSA public key of at least ${MODULUS_BITS_MIN} bits` };
+  const key = parseMerchantPublicKey('merchantPublicKey', merchantPublicKey);
+  if (!key.ok) return key;
   if (Object.keys(rest).length > 0) return { ok: false, message: `unknown fields: ${Object.keys(rest).join(', ')}` };
-  // Re-exported, so a private key pasted by mistake is never written into a certificate or the ledger.
-  return { ok: true, registration: { merId, merchantPublicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() } };
+  return { ok: true, registration: { merId, merchantPublicKeyPem: key.publicKeyPem } };
 }
 
-function readRsaPublicKey(pem: string): KeyObject | undefined {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    return undefined;
-  }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return key.asymmetricKeyType === 'rsa' && bits >= MODULUS_BITS_MIN ? key : undefined;
+/** The merchant whose current certificate a certId names, with that certificate's key. */
+interface Signer {
+  merId: string;
+  publicKey: KeyObject;
 }
 
 export class MerchantDirectory {
-  private readonly keys = new Map<string, KeyObject>();
+  /**
+   * By certId (../ledger-cache.ts). A certId names one certificate forever, so an entry never
+   * needs re-parsing; it only stops being current when its merchant registers again.
+   */
+  private readonly signers: LedgerCache<Signer>;
 
   constructor(
     private readonly db: Queryable,
     private readonly authority: () => Promise<Authority>,
-  ) {}
+  ) {
+    this.signers = new LedgerCache(async (certId) => {
+      const row = await findMerchantByCertId(this.db, certId);
+      return row && { merId: row.merId, publicKey: new X509Certificate(row.certPem).publicKey };
+    });
+  }
 
   /** Issues a new certificate (a new certId) every time, replacing the merchant's previous one. */
   async register(r: Registration): Promise<{ certId: string; certPem: string }> {
     const issued = issueMerchantCertificate(await this.authority(), r.merId, r.merchantPublicKeyPem);
     await upsertMerchant(this.db, { merId: r.merId, ...issued }, new Date());
+    // The previous certId is refused from now on, here at once and in other sandbox processes once their entry expires.
+    this.signers.deleteWhere((signer) => signer.merId === r.merId);
     return issued;
   }
 
   /**
    * Why the message (blank fields dropped) is refused, or undefined when it is signed under the
-   * current certificate of its own merId. The certificate is read from the ledger each time, so a
-   * re-registration in another sandbox process takes effect at once.
+   * current certificate of its own merId.
    */
   async authenticate(fields: AcpFields): Promise<Refusal | undefined> {
     const { certId, signature, merId } = fields;
     if (certId === undefined || signature === undefined) return refusal('13', 'certId and signature are required');
-    const row = await findMerchantByCertId(this.db, certId);
-    if (!row) return refusal('11', `certId ${certId} is not the current signing certificate of a registered merchant`);
-    if (row.merId !== merId) return refusal('11', `certId ${certId} belongs to another merId`);
-    if (!verifyAcpSignature(fields, this.publicKeyOf(row))) return refusal('11', 'signature does not verify with the certificate certId names');
+    const signer = CERT_ID.test(certId) ? await this.signers.get(certId) : undefined;
+    if (!signer) return refusal('11', `certId ${certId} is not the current signing certificate of a registered merchant`);
+    if (signer.merId !== merId) return refusal('11', `certId ${certId} belongs to another merId`);
+    if (!verifyAcpSignature(fields, signer.publicKey)) return refusal('11', 'signature does not verify with the certificate certId names');
     return undefined;
-  }
-
-  private publicKeyOf(row: MerchantRow): KeyObject {
-    let publicKey = this.keys.get(row.certId);
-    if (!publicKey) {
-      publicKey = new X509Certificate(row.certPem).publicKey;
-      if (this.keys.size >= KEY_CACHE_ENTRIES_MAX) this.keys.clear();
-      this.keys.set(row.certId, publicKey);
-    }
-    return publicKey;
   }
 
   list(): Promise<MerchantRow[]> {

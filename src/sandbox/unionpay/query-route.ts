@@ -1,8 +1,9 @@
 // queryTrans.do (channels.md §3.4, §3.9): a signed query answered with a signed, NOT URL-encoded
 // `k=v&…` body carrying signPubKeyCert. Every answer is signed, refusals included.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../../logger.ts';
 import type { FaultSwitchboard } from '../faults.ts';
+import { dropConnection } from '../http-replies.ts';
 import { keepRawBodies } from '../raw-body.ts';
 import type { AcpFields } from './acp-signature.ts';
 import { signAsBank, type BankSigner } from './bank-signer.ts';
@@ -55,11 +56,4 @@ export function unionpayQueryRoute(deps: QueryRouteDeps) {
       return answer(reply, queryAnswerFields(query, trade, new Date()));
     });
   };
-}
-
-/** The queryTimeoutRate fault: the socket dies with no answer. */
-function dropConnection(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply.hijack();
-  req.raw.socket.destroy();
-  return reply;
 }

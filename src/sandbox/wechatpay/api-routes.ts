@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../logger.ts';
 import type { FaultSwitchboard } from '../faults.ts';
+import { dropConnection } from '../http-replies.ts';
 import { keepRawBodies, parseJsonBody, rawBodyOf } from '../raw-body.ts';
 import { verifySha256WithRsa } from '../rsa.ts';
 import type { Merchant, MerchantDirectory } from './merchants.ts';
@@ -160,11 +161,4 @@ function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyRe
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return sendJson(reply, status, { code, message });
-}
-
-/** "Timeout" faults: the socket dies with no answer, whatever the request already changed. */
-function dropConnection(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply.hijack();
-  req.raw.socket.destroy();
-  return reply;
 }

@@ -1,14 +1,9 @@
-// The merchants the bank knows, cached in memory with parsed keys: every API request needs its
-// merchant, and parsing a PEM or reading the row on each request would dominate the sandbox's cost.
+// The merchants the bank knows, cached in memory with parsed keys (../ledger-cache.ts).
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { LedgerCache } from '../ledger-cache.ts';
 import { parseMerchantPublicKey } from '../rsa.ts';
 import { findMerchant, listMerchants, upsertMerchant, type MerchantRow, type Queryable } from './store.ts';
 
-/**
- * Another sandbox process sharing the database may re-register a merchant; a cached entry is
- * re-read after this long, and at once when a signature fails to verify with it.
- */
-const MERCHANT_CACHE_TTL_MS = 5_000;
 const API_V3_KEY_BYTES = 32;
 
 export interface Merchant {
@@ -67,49 +62,45 @@ export function parseMerchantRegistration(body: unknown): RegistrationParse {
 interface CacheEntry {
   merchant: Merchant;
   publicKeyPem: string;
-  loadedAtMs: number;
 }
 
 export class MerchantDirectory {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: LedgerCache<CacheEntry>;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable) {
+    this.cache = new LedgerCache(async (mchId, previous) => {
+      const row = await findMerchant(this.db, mchId);
+      return row && entryOf(row, previous);
+    });
+  }
 
   /** The merchant by mchid; `fresh` skips the cache (after a failed signature check). */
   async get(mchId: string, options: { fresh: boolean } = { fresh: false }): Promise<Merchant | undefined> {
-    const cached = this.cache.get(mchId);
-    if (cached && !options.fresh && Date.now() - cached.loadedAtMs < MERCHANT_CACHE_TTL_MS) return cached.merchant;
-    const row = await findMerchant(this.db, mchId);
-    if (!row) {
-      this.cache.delete(mchId);
-      return undefined;
-    }
-    return this.remember(row, cached);
+    return (await this.cache.get(mchId, options))?.merchant;
   }
 
   async register(r: MerchantRegistration): Promise<void> {
-    const now = new Date();
-    await upsertMerchant(this.db, r, now);
-    this.remember(r, this.cache.get(r.mchId));
+    await upsertMerchant(this.db, r, new Date());
+    this.cache.set(r.mchId, entryOf(r, this.cache.peek(r.mchId)));
   }
 
   list(): Promise<MerchantRow[]> {
     return listMerchants(this.db);
   }
+}
 
-  private remember(row: Omit<MerchantRow, 'registeredAt'>, previous: CacheEntry | undefined): Merchant {
-    const publicKey =
-      previous && previous.publicKeyPem === row.merchantPublicKeyPem
-        ? previous.merchant.publicKey
-        : createPublicKey(row.merchantPublicKeyPem);
-    const merchant: Merchant = {
+/** The key is parsed again only when the row's PEM changed. */
+function entryOf(row: Omit<MerchantRow, 'registeredAt'>, previous: CacheEntry | undefined): CacheEntry {
+  const publicKey =
+    previous && previous.publicKeyPem === row.merchantPublicKeyPem ? previous.merchant.publicKey : createPublicKey(row.merchantPublicKeyPem);
+  return {
+    merchant: {
       mchId: row.mchId,
       appId: row.appId,
       certSerialNo: row.merchantCertSerialNo,
       publicKey,
       apiV3Key: Buffer.from(row.apiV3Key, 'utf8'),
-    };
-    this.cache.set(row.mchId, { merchant, publicKeyPem: row.merchantPublicKeyPem, loadedAtMs: Date.now() });
-    return merchant;
-  }
+    },
+    publicKeyPem: row.merchantPublicKeyPem,
+  };
 }
