@@ -69,6 +69,16 @@ export type NotificationResult =
       notificationId: string;
       outTradeNo: string;
       status: TradeStatus;
+      refund?: undefined;
+    }
+  | {
+      /** A refund's outcome (WeChat REFUND.*, an Alipay notice with out_biz_no, UnionPay txnType 04). */
+      verified: true;
+      notificationId: string;
+      /** The refunded payment's out_trade_no (UnionPay: the original consume's orderId when present, else ''). */
+      outTradeNo: string;
+      refund: { outRefundNo: string; status: RefundStatus };
+      status?: undefined;
     }
   | {
       verified: false;
@@ -86,11 +96,68 @@ export interface NotificationAck {
   body: string;
 }
 
+/** Names one refund at its channel: what request and query need. */
+export interface RefundRequest {
+  /** Our refund number at the channel (out_refund_no, out_request_no, UnionPay orderId): the idempotency key, reused on every retry. */
+  outRefundNo: string;
+  /** When the refund was first made; identical on every retry (UnionPay's txnTime). */
+  createdAt: Date;
+  /** The paid trade being refunded. */
+  trade: TradeRef;
+  /** The channel's number of the paid trade (transaction_id, trade_no, UnionPay queryId → origQryId). */
+  channelTradeNo: string;
+  /** This refund's amount in fen. */
+  amountMinor: number;
+  /** The paid trade's total in fen (WeChat sends it with every refund). */
+  totalMinor: number;
+  currency: 'CNY';
+  /** Shown to the buyer; adapters truncate to the channel's limit. */
+  reason?: string;
+}
+
+/** The channel's word about one refund. `processing` and `unknown` mean "ask again later"; never infer from silence. */
+export type RefundStatus =
+  | { kind: 'succeeded'; amountMinor: number; channelRefundNo?: string; succeededAt: Date }
+  /** Accepted, the money not yet returned. */
+  | { kind: 'processing' }
+  /** Final: no money moved (refused at request, or CLOSED/ABNORMAL later). */
+  | { kind: 'failed'; code: string; message: string }
+  /** The channel has no refund with this number: our request never reached it. */
+  | { kind: 'not_found' }
+  | { kind: 'unknown'; reason: string };
+
+/** One line of a channel's daily bill, normalized. */
+export interface BillLine {
+  kind: 'payment' | 'refund';
+  /** The payment's out_trade_no (for a refund: the refunded payment's, or "" when the bill names it only by channelTradeNo, as UnionPay's does). */
+  outTradeNo: string;
+  /** The channel's number of the payment (transaction_id, trade_no, queryId). */
+  channelTradeNo: string;
+  /** Refund lines only: our refund number. */
+  outRefundNo?: string;
+  /** Fen, positive for payments and refunds alike. */
+  amountMinor: number;
+  currency: string;
+  /** Refund lines only: the refund's state as the bill shows it. */
+  refundStatus?: 'succeeded' | 'processing' | 'failed';
+}
+
+export type BillResult =
+  | { kind: 'bill'; lines: BillLine[] }
+  /** The channel has not produced this day's bill yet (or the day is in the future): try later. */
+  | { kind: 'not_ready'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
 export interface Channel {
   readonly name: ChannelName;
   createPayment(input: CreatePaymentInput): Promise<CreatePaymentResult>;
   queryPayment(trade: TradeRef): Promise<TradeStatus>;
   closePayment(trade: TradeRef): Promise<ClosePaymentResult>;
+  /** Asks for a refund; `processing` means accepted. Retries send the same RefundRequest. Never throws. */
+  requestRefund(refund: RefundRequest): Promise<RefundStatus>;
+  queryRefund(refund: RefundRequest): Promise<RefundStatus>;
+  /** The day's bill, `date` being yyyy-MM-dd in Beijing time; downloaded, checked and parsed. Never throws. */
+  fetchBill(date: string): Promise<BillResult>;
   /** Verifies signature, freshness and merchant identity, then decrypts. Never throws for bad input. */
   parseNotification(request: RawHttpRequest): Promise<NotificationResult>;
   notificationAck(accepted: boolean, message?: string): NotificationAck;

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { FaultSwitchboard } from './faults.ts';
+import type { BillPlants } from './bill-plants.ts';
 
 /** One trade as the bank's ledger knows it; times are ISO 8601 (UTC). */
 export interface LedgerTrade {
@@ -72,8 +73,23 @@ export type PayResult =
   /** Several merchants hold this out_trade_no and the caller named none. */
   | { outcome: 'ambiguous'; mchIds: string[] };
 
+/** One refund as the bank's ledger knows it (the schema's `refunds` view); times ISO 8601. */
+export interface LedgerRefund {
+  channel: string;
+  mchId: string;
+  outTradeNo: string;
+  outRefundNo: string;
+  /** Fen. */
+  amount: number;
+  state: 'processing' | 'succeeded' | 'failed';
+  acceptedAt: string;
+  finishedAt: string | null;
+}
+
 export interface SandboxChannel {
   readonly name: string;
+  /** The refunds the bank holds, of one trade or all (oldest first). */
+  refunds(filter: { outTradeNo: string | undefined; limit: number }): Promise<LedgerRefund[]>;
   /** The buyer pays the trade; enqueues and starts sending the payment notification. */
   pay(outTradeNo: string, mchId: string | undefined): Promise<PayResult>;
   ledger(filter: { outTradeNo: string | undefined; limit: number }): Promise<LedgerTrade[]>;
@@ -88,6 +104,10 @@ export interface SandboxContext {
   timeScale: number;
   /** Overrides every channel's own notification answer timeout (its real limit) when set. */
   notifyTimeoutMs: number | undefined;
+  /** Planted bill differences, applied by each channel when it renders a day's bill. */
+  billPlants: BillPlants;
+  /** out_trade_nos whose refunds the bank fails from now on (POST /sandbox/refund-failures). */
+  refundFailures: ReadonlySet<string>;
 }
 
 /** One simulated channel as createSandbox runs it. */

@@ -2,7 +2,8 @@
 // switched on and off, and the ledger says what the bank really did. Trades are named by
 // out_trade_no alone; each channel looks them up in its own ledger.
 import type { FastifyInstance } from 'fastify';
-import type { LedgerTrade, SandboxChannel } from './channel.ts';
+import type { LedgerRefund, LedgerTrade, SandboxChannel } from './channel.ts';
+import { parseBillPlant, type BillPlants } from './bill-plants.ts';
 import { parseFaults, type FaultSwitchboard } from './faults.ts';
 import { sendControlError } from './http-replies.ts';
 import { keepRawBodies, parseJsonBody } from './raw-body.ts';
@@ -11,8 +12,13 @@ import { keepRawBodies, parseJsonBody } from './raw-body.ts';
 const LEDGER_LIMIT_DEFAULT = 10_000;
 const LEDGER_LIMIT_MAX = 100_000;
 
-export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultSwitchboard }) {
-  const { channels, faults } = deps;
+export function controlRoutes(deps: {
+  channels: SandboxChannel[];
+  faults: FaultSwitchboard;
+  billPlants: BillPlants;
+  refundFailures: Set<string>;
+}) {
+  const { channels, faults, billPlants, refundFailures } = deps;
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     keepRawBodies(app);
@@ -69,6 +75,44 @@ export function controlRoutes(deps: { channels: SandboxChannel[]; faults: FaultS
       const trades: LedgerTrade[] = [];
       for (const channel of channels) trades.push(...(await channel.ledger({ outTradeNo, limit: limitNumber })));
       return { trades: trades.slice(0, limitNumber) };
+    });
+
+    app.get<{ Querystring: Record<string, unknown> }>('/sandbox/refunds', async (req, reply) => {
+      const { outTradeNo } = req.query;
+      if (outTradeNo !== undefined && typeof outTradeNo !== 'string') {
+        return sendControlError(reply, 400, 'invalid_request', 'outTradeNo must appear at most once');
+      }
+      const refunds: LedgerRefund[] = [];
+      for (const channel of channels) refunds.push(...(await channel.refunds({ outTradeNo, limit: LEDGER_LIMIT_MAX })));
+      return { refunds };
+    });
+
+    app.post('/sandbox/refund-failures', async (req, reply) => {
+      const body = parseJsonBody(req);
+      if (!isObject(body) || typeof body.outTradeNo !== 'string' || body.outTradeNo === '') {
+        return sendControlError(reply, 400, 'invalid_request', 'body must be {"outTradeNo": string}');
+      }
+      refundFailures.add(body.outTradeNo);
+      return reply.code(201).send({ outTradeNo: body.outTradeNo });
+    });
+
+    app.post('/sandbox/bill-plants', async (req, reply) => {
+      const body = parseJsonBody(req);
+      if (!isObject(body)) return sendControlError(reply, 400, 'invalid_request', 'body must be {"channel", "date", "plant"}');
+      const { channel, date, plant } = body;
+      if (typeof channel !== 'string' || !channels.some((c) => c.name === channel)) {
+        return sendControlError(reply, 400, 'invalid_request', `channel must be one of ${channels.map((c) => c.name).join(', ')}`);
+      }
+      if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return sendControlError(reply, 400, 'invalid_request', 'date must be yyyy-MM-dd');
+      const parsed = parseBillPlant(plant);
+      if (!parsed.ok) return sendControlError(reply, 400, 'invalid_request', parsed.message);
+      billPlants.add(channel, date, parsed.plant);
+      return reply.code(201).send({ channel, date, plant: parsed.plant });
+    });
+
+    app.delete('/sandbox/bill-plants', async () => {
+      billPlants.clear();
+      return { cleared: true };
     });
   };
 }

@@ -10,6 +10,7 @@ import { unionpaySandbox } from './unionpay/index.ts';
 import type { SimulatedChannel } from './channel.ts';
 import { controlRoutes } from './control-routes.ts';
 import { FaultSwitchboard } from './faults.ts';
+import { BillPlants } from './bill-plants.ts';
 import { wechatpaySandbox } from './wechatpay/index.ts';
 
 /** The simulated channels, in the order /sandbox/pay asks them. Adding a channel is adding it here. */
@@ -58,12 +59,16 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     throw new Error(`sandbox notifyTimeoutMs must be a positive integer, got ${notifyTimeoutMs}`);
   }
   const faults = new FaultSwitchboard();
-  const channels = CHANNELS.map((channel) => channel.create({ db: pool, log, faults, timeScale, notifyTimeoutMs }));
+  const billPlants = new BillPlants();
+  const refundFailures = new Set<string>();
+  const channels = CHANNELS.map((channel) =>
+    channel.create({ db: pool, log, faults, timeScale, notifyTimeoutMs, billPlants, refundFailures }),
+  );
 
   return {
     async register(app) {
       for (const channel of channels) await channel.register(app);
-      await app.register(controlRoutes({ channels: channels.map((c) => c.control), faults }));
+      await app.register(controlRoutes({ channels: channels.map((c) => c.control), faults, billPlants, refundFailures }));
     },
 
     async start() {
