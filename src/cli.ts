@@ -1,4 +1,4 @@
-// `paycenter <command>`: serve | sandbox | migrate | bench | chaos.
+// `paycenter <command>`: serve | sandbox | migrate | bench | chaos | reconcile.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -25,6 +25,10 @@ Commands:
       --quiet-timeout S  Seconds to wait for the system to go quiet after the faults heal (default 240).
       --json             Print the report as JSON on stdout.
       Uses DATABASE_URL, or embedded PostgreSQL in a temporary directory.
+  reconcile              Compare one channel's bill of one day with Paycenter's records, act on the differences
+                         and print the report. Exit status 0: none, 1: differences found, 2: could not reconcile.
+      --channel NAME     wechatpay, alipay or unionpay (must be configured).
+      --date yyyy-MM-dd  The bill's day in Beijing time (default: yesterday).
 
 Configuration: environment variables or a JSON file named by PAYCENTER_CONFIG (see README).`;
 
@@ -48,6 +52,8 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       'quiet-timeout': { type: 'string' },
       json: { type: 'boolean' },
+      channel: { type: 'string' },
+      date: { type: 'string' },
     },
     strict: true,
   });
@@ -98,6 +104,15 @@ async function main(argv: string[]): Promise<void> {
       });
       console.log(values.json ? JSON.stringify(report) : formatChaosReport(report));
       process.exit(report.ok ? 0 : 1);
+    }
+    case 'reconcile': {
+      if (!values.channel) {
+        console.error('paycenter: reconcile needs --channel (wechatpay, alipay or unionpay)');
+        process.exit(2);
+      }
+      const { runReconcileCommand } = await import('./runtime/reconcile-command.ts');
+      const { beijingDate } = await import('./domain/reconciliation.ts');
+      process.exit(await runReconcileCommand(config, log, values.channel, values.date ?? beijingDate(new Date(), 1)));
     }
     default:
       console.error(`paycenter: unknown command ${command}\n\n${USAGE}`);

@@ -7,6 +7,8 @@ import { parseAlipay, type AlipayConfig } from './config/alipay.ts';
 import { parseUnionpay, type UnionpayConfig } from './config/unionpay.ts';
 import { DEFAULT_DELIVERY_SCHEDULE_MS } from './domain/delivery-schedule.ts';
 import { isWebhookSecret } from './domain/webhook-signature.ts';
+import { parseCrontab } from 'graphile-worker';
+import { REFUND_QUERY_DELAYS_MS } from './domain/refunds.ts';
 
 export { ConfigError, parseAlipay, parseUnionpay, parseWechatpay, type AlipayConfig, type UnionpayConfig, type WechatpayConfig };
 
@@ -42,6 +44,9 @@ export interface Config {
   exceptionQueryWindowMs: number;
   orderTtlMs: number;
   duplicateWindowMs: number;
+  /** Delays between a refund's queries; the last repeats. */
+  refundQueryScheduleMs: readonly number[];
+  latePayments: 'refund' | 'accept';
   sandbox: boolean;
   sandboxTimeScale: number;
   channels: { wechatpay?: WechatpayConfig; alipay?: AlipayConfig; unionpay?: UnionpayConfig };
@@ -53,6 +58,8 @@ export interface Config {
   workerPollIntervalMs: number;
   /** A job locked longer than this is taken from the (dead) process that holds it. */
   jobLockTimeoutMs: number;
+  /** When the daily reconciliation of yesterday's bills runs: a cron expression in UTC (graphile-worker's clock). */
+  reconcileCron: string;
   delivery: DeliveryConfig;
 }
 
@@ -95,6 +102,11 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     dataDir: str('PAYCENTER_DATA_DIR', pick('PAYCENTER_DATA_DIR'), './.paycenter'),
     apiKey: optionalApiKey(pick('PAYCENTER_API_KEY')),
     queryScheduleMs: schedule === undefined ? undefined : msList('PAYCENTER_QUERY_SCHEDULE', schedule),
+    refundQueryScheduleMs:
+      pick('PAYCENTER_REFUND_QUERY_SCHEDULE') === undefined
+        ? REFUND_QUERY_DELAYS_MS
+        : msList('PAYCENTER_REFUND_QUERY_SCHEDULE', pick('PAYCENTER_REFUND_QUERY_SCHEDULE')),
+    latePayments: oneOf('PAYCENTER_LATE_PAYMENTS', pick('PAYCENTER_LATE_PAYMENTS'), 'refund', ['refund', 'accept']) as Config['latePayments'],
     exceptionQueryIntervalMs: int(
       'PAYCENTER_EXCEPTION_QUERY_INTERVAL_MS',
       pick('PAYCENTER_EXCEPTION_QUERY_INTERVAL_MS'),
@@ -119,6 +131,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     workerConcurrency: int('PAYCENTER_WORKER_CONCURRENCY', pick('PAYCENTER_WORKER_CONCURRENCY'), 10, 1, 200),
     workerPollIntervalMs: int('PAYCENTER_WORKER_POLL_INTERVAL_MS', pick('PAYCENTER_WORKER_POLL_INTERVAL_MS'), 1000, 10, 60_000),
     jobLockTimeoutMs: int('PAYCENTER_JOB_LOCK_TIMEOUT_MS', pick('PAYCENTER_JOB_LOCK_TIMEOUT_MS'), 300_000, 10_000, 14_400_000),
+    reconcileCron: cronExpression('PAYCENTER_RECONCILE_CRON', pick('PAYCENTER_RECONCILE_CRON'), RECONCILE_CRON_DEFAULT),
     delivery: parseDelivery(pick),
   };
   if (!config.sandbox && Object.keys(config.channels).length === 0) {
@@ -147,6 +160,20 @@ function parseDelivery(pick: (key: string) => unknown): DeliveryConfig {
     amqp: amqpUrl === undefined ? undefined : { url: amqpUrl, exchange: str('PAYCENTER_AMQP_EXCHANGE', pick('PAYCENTER_AMQP_EXCHANGE'), 'paycenter.events') },
     nats: natsUrl === undefined ? undefined : { url: natsUrl, stream: natsStream(pick('PAYCENTER_NATS_STREAM')) },
   };
+}
+
+/** 02:00 UTC is 10:00 in Beijing: the channels publish yesterday's bill from about 09:00. */
+const RECONCILE_CRON_DEFAULT = '0 2 * * *';
+
+/** Five cron fields (minute hour day month weekday), checked by the job runner's own parser. */
+function cronExpression(key: string, value: unknown, fallback: string): string {
+  const s = str(key, value, fallback).trim();
+  try {
+    if (s.split(/\s+/).length === 5 && parseCrontab(`${s} check`).length === 1) return s;
+  } catch {
+    // Refused below, with the shape it must have.
+  }
+  throw new ConfigError(key, 'must be a cron expression of five fields (minute hour day month weekday), in UTC, e.g. 0 2 * * *');
 }
 
 /** JetStream stream names may not hold spaces, dots, '*', '>', or path separators. */

@@ -5,6 +5,7 @@ import { ATTEMPT_STATES, ORDER_STATES } from '../domain/states.ts';
 import { CHANNEL_NAMES, PAYMENT_METHODS } from '../domain/channels.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
 import { EVENTS_PAGE_MAX } from '../services/events.ts';
+import { Refund } from './refund-schemas.ts';
 
 /** 90 days: WeChat Pay's longest time_expire. */
 export const EXPIRES_IN_SECONDS_MAX = 90 * 86_400;
@@ -23,7 +24,7 @@ const Text = (options: { minLength?: number; maxLength: number; description?: st
  * Letters, digits, `_` and `-`, 1–64 characters: a merchantOrderNo, and our own ids (`ord_…`,
  * `evt_…`, `we_…`: a prefix and base64url), so a lookup by anything else never reaches the database.
  */
-const Identifier = (description: string) =>
+export const Identifier = (description: string) =>
   Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_\\-]+$', description });
 
 export const ErrorResponse = Type.Object(
@@ -112,6 +113,7 @@ export const Payment = Type.Object(
     action: Type.Union([PayAction, Type.Null()]),
     channelTradeNo: Type.Union([Type.String(), Type.Null()], { description: "The channel's transaction id once paid." }),
     failureCode: Type.Union([Type.String(), Type.Null()]),
+    refundedAmount: Type.Integer({ description: 'Fen returned to the buyer by succeeded refunds of this payment.' }),
     createdAt: Type.String({ format: 'date-time' }),
     paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   },
@@ -129,12 +131,20 @@ export const Order = Type.Object(
     customerId: Type.Union([Type.String(), Type.Null()]),
     metadata: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
     state: Type.Union(ORDER_STATES.map((s) => Type.Literal(s)), {
-      description: 'CREATED → PAYING → PAID; CREATED|PAYING → CLOSED; PAYING → EXCEPTION → PAID|CLOSED.',
+      description:
+        'CREATED → PAYING → PAID; CREATED|PAYING → CLOSED; PAYING → EXCEPTION → PAID|CLOSED. PAID → EXCEPTION only when the daily reconciliation finds the payment missing from the channel’s bill; CLOSED → PAID only with PAYCENTER_LATE_PAYMENTS=accept.',
     }),
     expiresAt: Type.String({ format: 'date-time' }),
     createdAt: Type.String({ format: 'date-time' }),
     paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     closedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    refund: Type.Object(
+      {
+        state: Type.Union([Type.Literal('NONE'), Type.Literal('PARTIAL'), Type.Literal('FULL')]),
+        refundedAmount: Type.Integer({ description: 'Fen refunded so far (succeeded refunds of the paying payment).' }),
+      },
+      { description: 'How much of the paid amount went back to the buyer.' },
+    ),
     payments: Type.Array(Type.Ref(Payment)),
   },
   { $id: 'Order', title: 'Order' },
@@ -213,7 +223,10 @@ export const Event = Type.Object(
     type: EventTypeSchema,
     createdAt: Type.String({ format: 'date-time', description: 'When the state change committed.' }),
     sequence: Type.Integer({ description: "Grows with every event of the same order: drop an event older than the last one you applied." }),
-    data: Type.Object({ order: Type.Ref(Order) }),
+    data: Type.Object({
+      order: Type.Ref(Order),
+      refund: Type.Optional(Type.Ref(Refund, { description: 'On refund.* and payment.*_refunded events.' })),
+    }),
   },
   { $id: 'Event', title: 'Event' },
 );

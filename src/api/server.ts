@@ -7,9 +7,12 @@ import type { ServiceContext } from '../services/context.ts';
 import { createAuthenticator } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
 import { ErrorResponse, Event, Order, Payment } from './schemas.ts';
+import { Refund } from './refund-schemas.ts';
+import { refundRoutes } from './routes/refunds.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { eventRoutes } from './routes/events.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
+import { reconciliationRoutes } from './routes/reconciliations.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { renderDocs } from './docs.ts';
@@ -30,6 +33,7 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
   app.addSchema(ErrorResponse);
   app.addSchema(Payment);
   app.addSchema(Order);
+  app.addSchema(Refund);
   app.addSchema(Event);
   await app.register(swagger, {
     openapi: {
@@ -55,8 +59,10 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
       req.appId = (await authenticate(req)).id;
     });
     await merchant.register(orderRoutes(ctx));
+    await merchant.register(refundRoutes(ctx));
     await merchant.register(eventRoutes(ctx));
     await merchant.register(webhookEndpointRoutes(ctx));
+    await merchant.register(reconciliationRoutes(ctx));
   });
   await app.register(notifyRoutes(ctx));
   await app.register(opsRoutes(ctx));

@@ -18,6 +18,7 @@ export type {
   PaycenterPayAction,
   PaycenterPayment,
   PaycenterPaymentState,
+  PaycenterRefund,
 } from './types.ts';
 export { verifyWebhook } from './verify.ts';
 export type { VerifyWebhookOptions, WebhookHeaders } from './verify.ts';

@@ -21,6 +21,8 @@ export interface PaycenterPayment {
   action: PaycenterPayAction | null;
   channelTradeNo: string | null;
   failureCode: string | null;
+  /** Fen returned to the buyer by succeeded refunds of this payment. */
+  refundedAmount: number;
   createdAt: string;
   paidAt: string | null;
 }
@@ -40,10 +42,40 @@ export interface PaycenterOrder {
   createdAt: string;
   paidAt: string | null;
   closedAt: string | null;
+  /** How much of the paid amount went back to the buyer. */
+  refund: { state: 'NONE' | 'PARTIAL' | 'FULL'; refundedAmount: number };
   payments: PaycenterPayment[];
 }
 
-export const PAYCENTER_EVENT_TYPES = ['order.paid', 'order.closed', 'order.exception'] as const;
+export interface PaycenterRefund {
+  id: string;
+  orderId: string;
+  paymentId: string;
+  /** merchant: asked by you; duplicate / late: Paycenter returning a second or a late payment. */
+  kind: 'merchant' | 'duplicate' | 'late';
+  merchantRefundNo: string | null;
+  outRefundNo: string;
+  /** Integer minor units (fen). */
+  amount: number;
+  currency: string;
+  reason: string | null;
+  state: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  channelRefundNo: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  createdAt: string;
+  succeededAt: string | null;
+}
+
+export const PAYCENTER_EVENT_TYPES = [
+  'order.paid',
+  'order.closed',
+  'order.exception',
+  'refund.succeeded',
+  'refund.failed',
+  'payment.duplicate_refunded',
+  'payment.late_refunded',
+] as const;
 export type PaycenterEventType = (typeof PAYCENTER_EVENT_TYPES)[number];
 
 export interface PaycenterEvent {
@@ -53,5 +85,6 @@ export interface PaycenterEvent {
   createdAt: string;
   /** Grows with every event of one order: a lower sequence than one already seen is older news. */
   sequence: number;
-  data: { order: PaycenterOrder };
+  /** `refund` on refund.* and payment.*_refunded events. */
+  data: { order: PaycenterOrder; refund?: PaycenterRefund };
 }

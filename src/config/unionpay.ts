@@ -25,6 +25,8 @@ export interface UnionpayConfig {
   merId: string;
   /** e.g. https://gateway.95516.com, no trailing slash; may carry a path prefix. */
   gatewayUrl: string;
+  /** Where the daily bill is asked for (fileTransRequest.do below it), no trailing slash; default gatewayUrl. */
+  fileUrl: string;
   /** PEM of the merchant signing key. */
   privateKey: string;
   /** PEM of the merchant signing certificate; its serial number is the certId. */
@@ -51,6 +53,7 @@ const PREFIX = 'channels.unionpay';
 const REQUIRED_KEYS = ['merId', 'gatewayUrl', 'rootCert', 'middleCert', 'backUrl', 'frontUrl'] as const;
 const KNOWN_KEYS = new Set<string>([
   ...REQUIRED_KEYS,
+  'fileUrl',
   'privateKey',
   'signCert',
   'signCertPfx',
@@ -73,12 +76,15 @@ export function parseUnionpay(value: unknown): UnionpayConfig {
   const nowMs = Date.now();
   const { privateKey, signCert } = readMerchantKey(u, nowMs);
   const { rootCert, middleCert } = readUnionpayChain(u, nowMs);
-  // gatewayUrl gets the endpoint paths appended, and ACP warns that a backUrl's own `?a=b`
-  // parameters must be stripped before a notification is verified: neither may carry a query.
+  // gatewayUrl and fileUrl get the endpoint paths appended, and ACP warns that a backUrl's own `?a=b`
+  // parameters must be stripped before a notification is verified: none may carry a query.
   const gatewayUrl = urlWithoutQuery(`${PREFIX}.gatewayUrl`, u.gatewayUrl).replace(/\/+$/, '');
+  // UnionPay serves files from a host of its own; the sandbox from its gateway, hence the default.
+  const fileUrl = u.fileUrl === undefined ? gatewayUrl : urlWithoutQuery(`${PREFIX}.fileUrl`, u.fileUrl).replace(/\/+$/, '');
   return {
     merId,
     gatewayUrl,
+    fileUrl,
     privateKey,
     signCert,
     rootCert,

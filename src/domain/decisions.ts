@@ -40,6 +40,8 @@ export interface DecisionContext {
   beforeExpiry?: boolean;
   /** Another attempt of the order could still be paid (CREATING, PENDING or CLOSING). */
   otherWatchedAttempt: boolean;
+  /** A payment on a CLOSED order reopens it as PAID instead of being refunded (a setting; refund is the default). */
+  acceptLatePayment?: boolean;
 }
 
 export type Anomaly = 'amount_mismatch' | 'duplicate_payment' | 'late_payment';
@@ -51,6 +53,8 @@ export interface Decision {
   /** Written into the transition audit. */
   reason: string;
   anomaly?: Anomaly;
+  /** The attempt's payment is returned in full: the order is paid by another attempt, or was closed. */
+  refund?: 'duplicate' | 'late';
   /** True when this answer settles the attempt: no further query is needed. */
   resolved: boolean;
 }
@@ -127,11 +131,32 @@ function decidePaid(
         resolved: true,
       };
     case 'PAID':
-      return order.paidAttemptId === attempt.id
-        ? { attempt: attemptChange, reason, resolved: true }
-        : { attempt: attemptChange, reason: `${reason}; duplicate payment: the order is paid by another attempt`, anomaly: 'duplicate_payment', resolved: true };
+      if (order.paidAttemptId === attempt.id) return { attempt: attemptChange, reason, resolved: true };
+      return {
+        attempt: attemptChange,
+        reason: `${reason}; duplicate payment: the order is paid by another attempt, so this one is refunded`,
+        anomaly: 'duplicate_payment',
+        refund: attemptChange ? 'duplicate' : undefined,
+        resolved: true,
+      };
     case 'CLOSED':
-      return { attempt: attemptChange, reason: `${reason}; late payment: the order was closed`, anomaly: 'late_payment', resolved: true };
+      if (ctx.acceptLatePayment) {
+        return {
+          attempt: attemptChange,
+          order: { to: 'PAID', paidAttemptId: attempt.id },
+          event: 'order.paid',
+          reason: `${reason}; late payment: the order was closed and is reopened as PAID`,
+          anomaly: 'late_payment',
+          resolved: true,
+        };
+      }
+      return {
+        attempt: attemptChange,
+        reason: `${reason}; late payment: the order was closed, so this payment is refunded`,
+        anomaly: 'late_payment',
+        refund: attemptChange ? 'late' : undefined,
+        resolved: true,
+      };
     default: {
       const impossible: never = order.state;
       throw new Error(`unhandled order state ${String(impossible)}`);

@@ -3,6 +3,7 @@
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -12,6 +13,9 @@ export const ERROR_STATUS = {
   merchant_order_no_exists: 409,
   order_paid: 409,
   order_closed: 409,
+  order_not_paid: 409,
+  merchant_refund_no_exists: 409,
+  refund_exceeds_paid: 409,
   payment_switch_in_progress: 409,
   channel_not_configured: 400,
   invalid_webhook_url: 400,

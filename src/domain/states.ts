@@ -12,8 +12,10 @@ export const orderTransitions: Readonly<Record<OrderState, readonly OrderState[]
   CREATED: ['PAYING', 'CLOSED'],
   PAYING: ['PAID', 'CLOSED', 'EXCEPTION'],
   EXCEPTION: ['PAID', 'CLOSED'],
-  PAID: [],
-  CLOSED: [],
+  // Only the daily reconciliation: paid here but missing from the channel's bill, for a person to check.
+  PAID: ['EXCEPTION'],
+  // Only when late payments are accepted instead of refunded (PAYCENTER_LATE_PAYMENTS=accept).
+  CLOSED: ['PAID'],
 };
 
 // The channel's word wins over ours: an attempt we closed or saw fail that the channel later

@@ -3,12 +3,20 @@
 import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
 import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
 import { CLOSE_ATTEMPT_TASK, EXPIRE_ORDERS_TASK } from '../services/state-change.ts';
+import { REFUND_TASK, type RefundJobPayload } from '../services/refund-open.ts';
+import { runRefundJob } from '../services/refunds.ts';
 import { EXPIRE_BATCH_ORDERS, expireUnwatchedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { Pool } from '../store/db.ts';
 import { unlockDeadWorkers } from '../store/jobs.ts';
+import {
+  enqueueYesterdaysReconciliations,
+  runReconcileChannelDay,
+  RECONCILE_CHANNEL_DAY_TASK,
+  RECONCILE_CHANNELS_TASK,
+} from '../services/reconciliation.ts';
 
 const PURGE_TASK = 'purge_expired_records';
 /** The dead-worker sweep runs at least this often. */
@@ -23,6 +31,8 @@ export interface JobRunnerOptions {
   pollIntervalMs: number;
   /** A job locked longer than this belongs to a dead process (every task is far shorter). */
   lockTimeoutMs: number;
+  /** When yesterday's bills are reconciled: a cron expression, in UTC. */
+  reconcileCron: string;
 }
 
 export interface JobRunner {
@@ -33,6 +43,7 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
   const taskList: Record<string, Task> = {
     [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
     [CLOSE_ATTEMPT_TASK]: async (payload) => runCloseAttempt(ctx, payload as { attemptId: string }),
+    [REFUND_TASK]: async (payload) => runRefundJob(ctx, payload as RefundJobPayload),
     [EXPIRE_ORDERS_TASK]: async () => {
       while ((await expireUnwatchedOrders(ctx)) === EXPIRE_BATCH_ORDERS);
     },
@@ -40,6 +51,8 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
       while ((await deleteExpiredIdempotencyKeys(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);
       while ((await deleteExpiredFingerprints(ctx.pool, PURGE_BATCH_ROWS)) === PURGE_BATCH_ROWS);
     },
+    [RECONCILE_CHANNELS_TASK]: async () => enqueueYesterdaysReconciliations(ctx),
+    [RECONCILE_CHANNEL_DAY_TASK]: async (payload) => runReconcileChannelDay(ctx, payload as { channel: string; date: string }),
   };
   const log = ctx.log.child({ component: 'jobs' });
   const logger = new WorkerLogger((scope) => (level, message, meta) => {
@@ -54,7 +67,10 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     logger,
     taskList,
     // Every minute: expire unpaid orders with no channel attempt to watch and purge old guard rows.
-    crontab: `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n`,
+    // Daily (PAYCENTER_RECONCILE_CRON): yesterday's bill of every channel.
+    crontab:
+      `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n` +
+      `${opts.reconcileCron} ${RECONCILE_CHANNELS_TASK} ?max=1\n`,
   });
   const sweep = setInterval(() => {
     unlockDeadWorkers(opts.pool, opts.lockTimeoutMs).then(

@@ -86,6 +86,8 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
           exceptionIntervalMs: config.exceptionQueryIntervalMs,
           exceptionWindowMs: config.exceptionQueryWindowMs,
         },
+        refundQueryDelaysMs: config.refundQueryScheduleMs,
+        latePayments: config.latePayments,
       },
       log,
       metrics: createMetrics(pool, guard, config.queryScheduleMs?.[0]),
@@ -122,6 +124,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
         concurrency: config.workerConcurrency,
         pollIntervalMs: config.workerPollIntervalMs,
         lockTimeoutMs: config.jobLockTimeoutMs,
+        reconcileCron: config.reconcileCron,
       });
       stack.push(() => runner.stop());
 

@@ -1,5 +1,5 @@
 // Every call to a channel goes through here: timed, counted, and written to the timeline.
-import { insertChannelCall } from '../store/evidence.ts';
+import { insertChannelCall, type ChannelOperation } from '../store/evidence.ts';
 import type { AttemptRow } from '../store/orders.ts';
 import type { Channel, TradeRef } from '../channels/types.ts';
 import { PaycenterError } from '../domain/errors.ts';
@@ -18,7 +18,7 @@ export function channelFor(ctx: ServiceContext, name: string): Channel {
 export async function callChannel<T extends Outcome>(
   ctx: ServiceContext,
   attempt: AttemptRow,
-  operation: 'create' | 'query' | 'close',
+  operation: ChannelOperation,
   call: (channel: Channel) => Promise<T>,
 ): Promise<T> {
   const channel = channelFor(ctx, attempt.channel);

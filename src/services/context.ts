@@ -11,6 +11,10 @@ export interface ServiceSettings {
   orderTtlMs: number;
   duplicateWindowMs: number;
   queryPolicy: QueryPolicy;
+  /** Delays between a refund's queries; the last repeats until the channel gives its word. */
+  refundQueryDelaysMs: readonly number[];
+  /** A payment reported on a CLOSED order: refunded (default), or accepted by reopening the order as PAID. */
+  latePayments: 'refund' | 'accept';
 }
 
 export interface ServiceContext {

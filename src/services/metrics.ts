@@ -16,6 +16,7 @@ export interface Metrics {
   anomalies: Counter<'kind'>;
   deliveryAttempts: Counter<'target' | 'outcome'>;
   deliveryLagSeconds: Histogram<'target'>;
+  reconciliationDifferences: Counter<'channel' | 'class'>;
 }
 
 /** Gauges collected in one scrape share one reading of the database. */
@@ -145,6 +146,12 @@ export function createMetrics(pool: Pool, guard: Pick<SubmissionGuard, 'mode'>, 
       name: 'paycenter_payment_anomalies_total',
       help: 'Payments reported on orders already paid by another attempt, on closed orders, or for a wrong amount.',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    reconciliationDifferences: new Counter({
+      name: 'paycenter_reconciliation_differences_total',
+      help: 'Differences found between a channel\'s daily bill and Paycenter\'s records, by class (see the README, Daily reconciliation).',
+      labelNames: ['channel', 'class'],
       registers: [registry],
     }),
   };

@@ -77,7 +77,7 @@ export async function submitOrder(ctx: ServiceContext, appId: string, input: Sub
   }
 }
 
-async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {
+export async function requireOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderRow> {
   const order = await findOrder(ctx.pool, appId, orderId);
   if (!order) throw new PaycenterError('not_found', `No order ${orderId} in this app.`, { orderId });
   return order;

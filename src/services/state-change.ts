@@ -15,11 +15,12 @@ import { insertEvent } from '../store/events.ts';
 import { addJob, type JobSpec } from '../store/jobs.ts';
 import { checkTransition, isOpenAttempt, isWatchedAttempt, type AttemptState, type OrderState } from '../domain/states.ts';
 import { assert } from '../domain/errors.ts';
-import { newId } from '../domain/ids.ts';
+import { newId, newOutRefundNo } from '../domain/ids.ts';
+import { openRefund } from './refund-open.ts';
 import type { EventType } from '../domain/events.ts';
 import { decideOnTradeStatus, type Decision, type DecisionContext } from '../domain/decisions.ts';
 import type { TradeStatus } from '../channels/types.ts';
-import { orderView } from './views.ts';
+import { orderView, type RefundView } from './views.ts';
 import type { ServiceContext } from './context.ts';
 
 export async function moveOrder(
@@ -72,8 +73,10 @@ export async function emitEvent(
   order: OrderRow,
   type: EventType,
   attempts: AttemptRow[],
+  refund?: RefundView,
 ): Promise<void> {
-  const event = { id: newId('evt'), appId: order.appId, orderId: order.id, type, data: { order: orderView(order, attempts) } };
+  const data = { order: orderView(order, attempts), ...(refund ? { refund } : {}) };
+  const event = { id: newId('evt'), appId: order.appId, orderId: order.id, type, data };
   if ((await insertEvent(tx, event, ctx.outbox.brokers)) > 0) afterCommit(tx, ctx.outbox.wake);
 }
 
@@ -103,8 +106,33 @@ export async function applyDecision(
   if (d.order?.to === 'PAID') {
     for (const other of current) if (isOpenAttempt(other.state)) await addJob(tx, closeAttemptJob(other.id));
   }
+  if (d.refund) await refundInFull(tx, updated, current.find((a) => a.id === attempt.id)!, d.refund);
   if (d.attempt) await sweepAtExpiryIfUnwatched(tx, updated, current);
   return { order: updated, attempts: current };
+}
+
+/**
+ * A second payment of a paid order, or a payment of a closed one, goes back to the buyer in full,
+ * opened in the transaction that learned of it so it cannot be forgotten.
+ */
+async function refundInFull(tx: Tx, order: OrderRow, attempt: AttemptRow, kind: 'duplicate' | 'late'): Promise<void> {
+  const opened = await openRefund(
+    tx,
+    {
+      id: newId('re'),
+      orderId: order.id,
+      attemptId: attempt.id,
+      appId: order.appId,
+      kind,
+      merchantRefundNo: null,
+      outRefundNo: newOutRefundNo(),
+      amountMinor: attempt.amountMinor,
+      currency: attempt.currency,
+      reason: kind === 'duplicate' ? 'duplicate payment' : 'late payment',
+    },
+    `${kind} payment: refunded in full automatically`,
+  );
+  assert(opened.kind === 'opened', `automatic refund of attempt ${attempt.id}: ${opened.kind}`);
 }
 
 export const EXPIRE_ORDERS_TASK = 'expire_orders';
@@ -151,7 +179,7 @@ export async function settleAttempt<T = void>(
   ctx: ServiceContext,
   attemptId: string,
   status: TradeStatus,
-  evidence: Omit<DecisionContext, 'otherWatchedAttempt' | 'beforeExpiry'>,
+  evidence: Omit<DecisionContext, 'otherWatchedAttempt' | 'beforeExpiry' | 'acceptLatePayment'>,
   hooks: SettleHooks<T> = {},
 ): Promise<Settlement<T>> {
   const settlement = await withTransaction(ctx.pool, async (tx) => {
@@ -162,7 +190,8 @@ export async function settleAttempt<T = void>(
     if (hooks.before) await hooks.before(tx);
     const otherWatchedAttempt = attempts.some((a) => a.id !== attemptId && isWatchedAttempt(a.state));
     const beforeExpiry = ctx.now() < attempt.channelExpiresAt;
-    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherWatchedAttempt, beforeExpiry });
+    const acceptLatePayment = ctx.settings.latePayments === 'accept';
+    const decision = decideOnTradeStatus(order, attempt, status, { ...evidence, otherWatchedAttempt, beforeExpiry, acceptLatePayment });
     const applied = await applyDecision(ctx, tx, order, attempt, attempts, decision);
     const after = hooks.after ? await hooks.after(tx, applied.order, applied.attempts) : undefined;
     return { decision, order: applied.order, after };

@@ -2,6 +2,8 @@
 import type { AttemptRow, OrderRow } from '../store/orders.ts';
 import type { AttemptState, OrderState } from '../domain/states.ts';
 import type { EventRow } from '../store/events.ts';
+import type { RefundRow } from '../store/refunds.ts';
+import { refundProgress, type RefundKind, type RefundProgress, type RefundState } from '../domain/refunds.ts';
 
 export interface PaymentView {
   id: string;
@@ -14,6 +16,8 @@ export interface PaymentView {
   action: AttemptRow['action'];
   channelTradeNo: string | null;
   failureCode: string | null;
+  /** Fen returned to the buyer by succeeded refunds of this payment. */
+  refundedAmount: number;
   createdAt: string;
   paidAt: string | null;
 }
@@ -32,7 +36,47 @@ export interface OrderView {
   createdAt: string;
   paidAt: string | null;
   closedAt: string | null;
+  /** How much of the paid amount went back to the buyer: NONE, PARTIAL or FULL, and the fen refunded. */
+  refund: { state: RefundProgress; refundedAmount: number };
   payments: PaymentView[];
+}
+
+export interface RefundView {
+  id: string;
+  orderId: string;
+  paymentId: string;
+  kind: RefundKind;
+  merchantRefundNo: string | null;
+  outRefundNo: string;
+  amount: number;
+  currency: string;
+  reason: string | null;
+  state: RefundState;
+  channelRefundNo: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  createdAt: string;
+  succeededAt: string | null;
+}
+
+export function refundView(r: RefundRow): RefundView {
+  return {
+    id: r.id,
+    orderId: r.orderId,
+    paymentId: r.attemptId,
+    kind: r.kind,
+    merchantRefundNo: r.merchantRefundNo,
+    outRefundNo: r.outRefundNo,
+    amount: r.amountMinor,
+    currency: r.currency,
+    reason: r.reason,
+    state: r.state,
+    channelRefundNo: r.channelRefundNo,
+    failureCode: r.failureCode,
+    failureMessage: r.failureMessage,
+    createdAt: r.createdAt.toISOString(),
+    succeededAt: r.succeededAt?.toISOString() ?? null,
+  };
 }
 
 export function paymentView(a: AttemptRow): PaymentView {
@@ -47,12 +91,14 @@ export function paymentView(a: AttemptRow): PaymentView {
     action: a.action,
     channelTradeNo: a.channelTradeNo,
     failureCode: a.failureCode,
+    refundedAmount: a.refundedMinor,
     createdAt: a.createdAt.toISOString(),
     paidAt: a.paidAt?.toISOString() ?? null,
   };
 }
 
 export function orderView(o: OrderRow, attempts: AttemptRow[]): OrderView {
+  const refundedAmount = attempts.find((a) => a.id === o.paidAttemptId)?.refundedMinor ?? 0;
   return {
     id: o.id,
     merchantOrderNo: o.merchantOrderNo,
@@ -67,6 +113,7 @@ export function orderView(o: OrderRow, attempts: AttemptRow[]): OrderView {
     createdAt: o.createdAt.toISOString(),
     paidAt: o.paidAt?.toISOString() ?? null,
     closedAt: o.closedAt?.toISOString() ?? null,
+    refund: { state: refundProgress(o.amountMinor, refundedAmount), refundedAmount },
     payments: attempts.map(paymentView),
   };
 }
@@ -77,7 +124,8 @@ export interface EventView {
   type: EventRow['type'];
   createdAt: string;
   sequence: number;
-  data: { order: OrderView };
+  /** `refund` on refund.* and payment.*_refunded events. */
+  data: { order: OrderView; refund?: RefundView };
 }
 
 export function eventView(e: EventRow): EventView {

@@ -9,6 +9,8 @@ export interface NewNotification {
   /** What the notification said (`paid`, …) or `refused`. */
   outcome: string;
   outTradeNo: string | null;
+  /** A refund notification's refund number. */
+  outRefundNo?: string | null;
   orderId: string | null;
   headers: Record<string, unknown>;
   body: string;
@@ -21,19 +23,21 @@ export interface NewNotification {
 export async function insertNotification(q: Queryable, n: NewNotification): Promise<{ id: number } | null> {
   const { rows } = await q.query<{ id: number }>({
     name: 'insert_notification',
-    text: `INSERT INTO notifications (channel, notification_id, verified, refusal_reason, outcome, out_trade_no, order_id, headers, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    text: `INSERT INTO notifications (channel, notification_id, verified, refusal_reason, outcome, out_trade_no, order_id, headers, body, out_refund_no)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (channel, notification_id) WHERE verified DO NOTHING
      RETURNING id`,
-    values: [n.channel, n.notificationId, n.verified, n.refusalReason, n.outcome, n.outTradeNo, n.orderId, JSON.stringify(n.headers), n.body],
+    values: [n.channel, n.notificationId, n.verified, n.refusalReason, n.outcome, n.outTradeNo, n.orderId, JSON.stringify(n.headers), n.body, n.outRefundNo ?? null],
   });
   return rows[0] ?? null;
 }
 
+export type ChannelOperation = 'create' | 'query' | 'close' | 'refund' | 'refund_query';
+
 export interface NewChannelCall {
   orderId: string;
   attemptId: string;
-  operation: 'create' | 'query' | 'close';
+  operation: ChannelOperation;
   outcome: string;
   detail: string | null;
   latencyMs: number;

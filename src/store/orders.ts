@@ -37,6 +37,10 @@ export interface AttemptRow {
   channelTradeNo: string | null;
   failureCode: string | null;
   paidAt: Date | null;
+  /** Fen held by PENDING and SUCCEEDED refunds of this payment. */
+  refundReservedMinor: number;
+  /** Fen returned by SUCCEEDED refunds. */
+  refundedMinor: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,6 +53,7 @@ const ORDER_COLUMNS = `id, app_id AS "appId", merchant_order_no AS "merchantOrde
 const ATTEMPT_COLUMNS = `id, order_id AS "orderId", channel, method, out_trade_no AS "outTradeNo",
   amount_minor AS "amountMinor", currency, state, channel_expires_at AS "channelExpiresAt", action,
   channel_trade_no AS "channelTradeNo", failure_code AS "failureCode", paid_at AS "paidAt",
+  refund_reserved_minor AS "refundReservedMinor", refunded_minor AS "refundedMinor",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface NewOrder {
@@ -96,9 +101,18 @@ export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | null> {
   return queryOne<OrderRow>(tx, 'lock_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
 }
 
+/** Locks the order a row of `table` belongs to (the per-order lock, reached from an attempt or a refund). */
+async function lockOrderOf(tx: Tx, table: 'payment_attempts' | 'refunds', id: string): Promise<OrderRow | null> {
+  return queryOne<OrderRow>(tx, `lock_order_of_${table}`, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM ${table} WHERE id = $1) FOR UPDATE`, [id]);
+}
+
+export function lockOrderOfRefund(tx: Tx, refundId: string): Promise<OrderRow | null> {
+  return lockOrderOf(tx, 'refunds', refundId);
+}
+
 /** Locks the order an attempt belongs to (the per-order lock, reached from the attempt). */
-export async function lockOrderOfAttempt(tx: Tx, attemptId: string): Promise<OrderRow | null> {
-  return queryOne<OrderRow>(tx, 'lock_order_of_attempt', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE id = $1) FOR UPDATE`, [attemptId]);
+export function lockOrderOfAttempt(tx: Tx, attemptId: string): Promise<OrderRow | null> {
+  return lockOrderOf(tx, 'payment_attempts', attemptId);
 }
 
 export async function listAttempts(q: Queryable, orderId: string): Promise<AttemptRow[]> {
@@ -152,9 +166,9 @@ export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> 
  * the patch, and writes the audit row, all in one statement. Null when the row was not in
  * `from`: a conflict for the caller to handle, never a silent success.
  */
-async function guardedStateUpdate<Row>(
+export async function guardedStateUpdate<Row>(
   tx: Queryable,
-  target: { table: string; entity: 'order' | 'attempt'; orderIdColumn: string; columns: string },
+  target: { table: string; entity: 'order' | 'attempt' | 'refund'; orderIdColumn: string; columns: string },
   change: { id: string; from: string; to: string; reason: string },
   patchSql: string,
   patchParams: unknown[],

@@ -1,9 +1,12 @@
 // A test-only Alipay app: an independent reading of channels.md §2 (the adapter and the sandbox
 // are the others). It signs gateway requests, verifies the bank's signed responses by the raw
 // substring rule, and verifies notifications, with node:crypto alone. Also an Alipay notify_url
-// receiver, whose answers (the body `success`, or anything else) the tests choose.
+// receiver, whose answers (the body `success`, or anything else) the tests choose, and a reader of
+// the daily bill ZIP (docs/refunds-and-bills.md).
 import { createPublicKey, generateKeyPairSync, randomInt, sign, verify, type KeyObject } from 'node:crypto';
-import { startNotificationReceiver, type ReceivedNotification, type ReceiverAnswer } from './wechatpay-test-client.ts';
+import { unzipSync } from 'fflate';
+import iconv from 'iconv-lite';
+import { control, startNotificationReceiver, type ReceivedNotification, type ReceiverAnswer } from './wechatpay-test-client.ts';
 
 export { control, eventually, sandboxPerFile, serveSandbox, testLog, type ReceivedNotification } from './wechatpay-test-client.ts';
 
@@ -189,5 +192,62 @@ export function startAlipayReceiver(answer: (params: URLSearchParams, index: num
   }, '/notify/alipay');
 }
 
+/** Runs `work` with these fault switches on at the sandbox, and all of them off again afterwards. */
+export async function withFaults<T>(serverUrl: string, faults: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
+  const set = await control(serverUrl, 'PUT', '/sandbox/faults', faults);
+  if (set.status !== 200) throw new Error(`faults refused: ${set.status} ${JSON.stringify(set.body)}`);
+  try {
+    return await work();
+  } finally {
+    await control(serverUrl, 'DELETE', '/sandbox/faults');
+  }
+}
+
 /** A received notification's form parameters. */
 export const formOf = (n: ReceivedNotification): URLSearchParams => new URLSearchParams(n.body);
+
+/** One CSV line split into fields: RFC 4180 quotes honoured, each value trimmed of the tabs and spaces Alipay pads with. */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted && c === '"' && line[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      fields.push(field.trim());
+      field = '';
+    } else {
+      field += c;
+    }
+  }
+  fields.push(field.trim());
+  return fields;
+}
+
+export interface AlipayBill {
+  /** The names of the files in the ZIP. */
+  fileNames: string[];
+  /** Every line of each file, GBK-decoded. */
+  text: Record<string, string[]>;
+  /** The detail file's header names, and its transaction lines read by those names. */
+  header: string[];
+  rows: Array<Record<string, string>>;
+}
+
+/** docs/refunds-and-bills.md: a ZIP of two GBK CSV files; the detail file is `#` comments around one header and its lines. */
+export function readAlipayBill(zip: Uint8Array): AlipayBill {
+  const files = unzipSync(zip);
+  const text: Record<string, string[]> = {};
+  for (const [name, bytes] of Object.entries(files)) text[name] = iconv.decode(Buffer.from(bytes), 'gbk').split(/\r?\n/).filter((l) => l !== '');
+  const detailName = Object.keys(text).find((n) => n.endsWith('_业务明细.csv'));
+  if (!detailName) throw new Error(`no detail file among ${Object.keys(text).join(', ')}`);
+  const [headerLine, ...lines] = text[detailName]!.filter((l) => !l.startsWith('#'));
+  const header = csvFields(headerLine ?? '');
+  const rows = lines.map((line) => Object.fromEntries(csvFields(line).map((value, i) => [header[i] ?? `#${i}`, value])));
+  return { fileNames: Object.keys(files), text, header, rows };
+}

@@ -26,6 +26,7 @@ export function orderFixture(overrides: Partial<PaycenterOrder> = {}): Paycenter
     createdAt: '2030-01-01T00:00:00.000Z',
     paidAt: null,
     closedAt: null,
+    refund: { state: 'NONE', refundedAmount: 0 },
     payments: [],
     ...overrides,
   };
@@ -33,7 +34,17 @@ export function orderFixture(overrides: Partial<PaycenterOrder> = {}): Paycenter
 
 /** An order.paid event unless told otherwise; the order's state follows the type. */
 export function eventFixture(type: PaycenterEventType = 'order.paid', order: Partial<PaycenterOrder> = {}): PaycenterEvent {
-  const state = ({ 'order.paid': 'PAID', 'order.closed': 'CLOSED', 'order.exception': 'EXCEPTION' } as const)[type];
+  const state = (
+    {
+      'order.paid': 'PAID',
+      'order.closed': 'CLOSED',
+      'order.exception': 'EXCEPTION',
+      'refund.succeeded': 'PAID',
+      'refund.failed': 'PAID',
+      'payment.duplicate_refunded': 'PAID',
+      'payment.late_refunded': 'CLOSED',
+    } as const
+  )[type];
   return {
     id: `evt_${randomBytes(16).toString('base64url')}`,
     type,

@@ -1,9 +1,12 @@
-// A test-only UnionPay ACP 5.1.0 merchant: an independent reading of channels.md §3 (after the
-// adapter and the sandbox), with node:crypto alone. It signs requests (§3.2), verifies the bank's
-// messages by signPubKeyCert and its chain (§3.3), parses un-encoded answers (§3.1) and plays the
-// buyer's browser on the gateway's HTML pages. The sandbox it talks to is served by the shared
-// fixtures in wechatpay-test-client.ts (serveSandbox, sandboxPerFile).
+// A test-only UnionPay ACP 5.1.0 merchant: an independent reading of channels.md §3 and
+// docs/refunds-and-bills.md (after the adapter and the sandbox), with node:crypto, node:zlib and
+// fflate alone. It signs requests (§3.2), verifies the bank's messages by signPubKeyCert and its
+// chain (§3.3), parses un-encoded answers (§3.1), plays the buyer's browser on the gateway's HTML
+// pages, asks for refunds and reads the daily file. The sandbox it talks to is served by the
+// shared fixtures in wechatpay-test-client.ts (serveSandbox, sandboxPerFile).
 import { createHash, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import { unzipSync } from 'fflate';
 
 export type Fields = Record<string, string>;
 
@@ -186,18 +189,108 @@ export class UnionpayTestClient {
     return postPage(`${this.serverUrl}${GATEWAY}/frontTransReq.do`, signedFields);
   }
 
+  refundFields(orderId: string, origQryId: string, txnAmt: number, backUrl: string): Fields {
+    return {
+      version: '5.1.0',
+      encoding: 'UTF-8',
+      signMethod: '01',
+      txnType: '04',
+      txnSubType: '00',
+      bizType: '000201',
+      channelType: '07',
+      accessType: '0',
+      merId: this.merchant.merId,
+      orderId,
+      txnTime: beijingTime(new Date()),
+      txnAmt: String(txnAmt),
+      currencyCode: '156',
+      origQryId,
+      backUrl,
+    };
+  }
+
+  /** settleDate is MMDD (§3.8). */
+  fileTransFields(settleDate: string): Fields {
+    return {
+      version: '5.1.0',
+      encoding: 'UTF-8',
+      signMethod: '01',
+      txnType: '76',
+      txnSubType: '01',
+      bizType: '000000',
+      accessType: '0',
+      merId: this.merchant.merId,
+      settleDate,
+      txnTime: beijingTime(new Date()),
+      fileType: '00',
+    };
+  }
+
   /** A signed query; the answer parsed and checked against the chain. */
-  async query(orderId: string, txnTime: string, fields?: Fields): Promise<{ raw: string; fields: Fields; problem: string | undefined }> {
-    const res = await fetch(`${this.serverUrl}${GATEWAY}/queryTrans.do`, {
+  query(orderId: string, txnTime: string, fields?: Fields): Promise<BankAnswer> {
+    return this.postApi('queryTrans.do', fields ?? this.sign(this.queryFields(orderId, txnTime)));
+  }
+
+  /** A back-end transaction (a refund) as signed fields. */
+  backTrans(signedFields: Fields): Promise<BankAnswer> {
+    return this.postApi('backTransReq.do', signedFields);
+  }
+
+  /** The reconciliation file request as signed fields. */
+  fileTrans(signedFields: Fields): Promise<BankAnswer> {
+    return this.postApi('fileTransRequest.do', signedFields);
+  }
+
+  private async postApi(name: string, fields: Fields): Promise<BankAnswer> {
+    const res = await fetch(`${this.serverUrl}${GATEWAY}/${name}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-      body: new URLSearchParams(fields ?? this.sign(this.queryFields(orderId, txnTime))),
+      body: new URLSearchParams(fields),
     });
-    if (res.status !== 200) throw new Error(`queryTrans.do answered HTTP ${res.status}`);
+    if (res.status !== 200) throw new Error(`${name} answered HTTP ${res.status}`);
     const raw = await res.text();
     const answer = parseUnencoded(raw);
     return { raw, fields: answer, problem: bankMessageProblem(this.trust, answer) };
   }
+}
+
+/** A synchronous answer: the body as received, its fields, and why its signature fails (undefined if it verifies). */
+export interface BankAnswer {
+  raw: string;
+  fields: Fields;
+  problem: string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reconciliation file (§3.8; docs/refunds-and-bills.md fixes the simplified ZM layout)
+
+/** fileContent: base64 → zlib inflate → a ZIP; its files by name, as ASCII text. */
+export function unpackFileContent(fileContent: string): Record<string, string> {
+  const zip = inflateSync(Buffer.from(fileContent, 'base64'));
+  const files = unzipSync(new Uint8Array(zip));
+  return Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, Buffer.from(bytes).toString('ascii')]));
+}
+
+const ZM_FIELDS = [
+  ['txnCode', 3], ['queryId', 21], ['orderId', 40], ['txnTime', 14], ['txnAmt', 12], ['currencyCode', 3], ['origQryId', 21], ['respCode', 2],
+] as const;
+
+export type ZmLine = Record<(typeof ZM_FIELDS)[number][0], string>;
+
+/** The fixed-width lines (each field left-aligned, space-padded, one space between, \r\n ends), values trimmed. */
+export function parseZmFile(text: string): ZmLine[] {
+  if (!text.endsWith('\r\n')) throw new Error('a ZM file ends with \\r\\n');
+  const width = ZM_FIELDS.reduce((sum, [, w]) => sum + w, 0) + ZM_FIELDS.length - 1;
+  return text.slice(0, -2).split('\r\n').map((line) => {
+    if (line.length !== width) throw new Error(`ZM line of ${line.length} characters, not ${width}: ${JSON.stringify(line)}`);
+    let at = 0;
+    const record: Record<string, string> = {};
+    for (const [name, w] of ZM_FIELDS) {
+      record[name] = line.slice(at, at + w).trimEnd();
+      at += w + 1;
+    }
+    return record as ZmLine;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -148,6 +148,26 @@ export class WechatpayTestClient {
     };
   }
 
+  /** A signed GET of an absolute URL (a bill's download_url), its answer kept as bytes: bill files are not JSON. */
+  async download(absoluteUrl: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+    const url = new URL(absoluteUrl);
+    const res = await fetch(url, {
+      headers: { 'user-agent': 'wechatpay-test-client', authorization: authorizationHeader(this.merchant, 'GET', url.pathname + url.search, '') },
+    });
+    return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  /** §1.8: a refund by out_trade_no; `refundFen` of the order's `totalFen`. */
+  refundRequest(outTradeNo: string, outRefundNo: string, refundFen: number, totalFen: number, notifyUrl: string): Record<string, unknown> {
+    return {
+      out_trade_no: outTradeNo,
+      out_refund_no: outRefundNo,
+      reason: 'sandbox test refund',
+      notify_url: notifyUrl,
+      amount: { refund: refundFen, total: totalFen, currency: 'CNY' },
+    };
+  }
+
   nativeOrder(outTradeNo: string, notifyUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       appid: this.merchant.appId,
@@ -159,6 +179,38 @@ export class WechatpayTestClient {
       ...extra,
     };
   }
+}
+
+/** A trade bill as the test reads it (§1.9): rows by header name, backticks removed; `raw` keeps the lines as sent. */
+export interface ParsedTradeBill {
+  header: string[];
+  rows: Record<string, string>[];
+  summary: Record<string, string>;
+  raw: string[];
+}
+
+/** Detail header, backticked rows, summary header, backticked summary line; any line ending. */
+export function parseTradeBill(text: string): ParsedTradeBill {
+  const raw = text.split(/\r?\n/).filter((line) => line !== '');
+  const summaryAt = raw.findIndex((line) => line.startsWith('总交易单数'));
+  const [headerLine, ...detailLines] = raw.slice(0, summaryAt);
+  if (headerLine === undefined || summaryAt !== raw.length - 2) throw new Error(`not a trade bill:\n${text}`);
+  const unquote = (value: string) => {
+    if (!value.startsWith('`')) throw new Error(`bill value without its backtick: ${value}`);
+    return value.slice(1);
+  };
+  const record = (names: string[], line: string) => {
+    const values = line.split(',').map(unquote);
+    if (values.length !== names.length) throw new Error(`bill line has ${values.length} values for ${names.length} columns: ${line}`);
+    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
+  };
+  const header = headerLine.split(',');
+  return {
+    header,
+    rows: detailLines.map((line) => record(header, line)),
+    summary: record(raw[summaryAt]!.split(','), raw[summaryAt + 1]!),
+    raw,
+  };
 }
 
 // Fixtures: one database per test file, from the shared test infrastructure.

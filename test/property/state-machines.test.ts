@@ -48,6 +48,11 @@ const DOCUMENTED_EDGES: Record<Entity, ReadonlySet<string>> = {
     'PAYING→EXCEPTION',
     'EXCEPTION→PAID',
     'EXCEPTION→CLOSED',
+    // README "Daily reconciliation": paid here but missing from the channel's bill. And "Late
+    // payments": with PAYCENTER_LATE_PAYMENTS=accept a late payment reopens the order as PAID
+    // (the model runs with the default, refund, so only the probe reaches it).
+    'PAID→EXCEPTION',
+    'CLOSED→PAID',
   ]),
   attempt: new Set([
     '∅→CREATING',

@@ -60,6 +60,8 @@ const rows: Row[] = [
   ['ACQ.CONTEXT_INCONSISTENT', biz('ACQ.CONTEXT_INCONSISTENT'), 'context_inconsistent', 'unknown', 'unknown', 'unknown'],
   ['ACQ.TRADE_STATUS_ERROR', biz('ACQ.TRADE_STATUS_ERROR'), 'trade_status_error', 'unknown', 'unknown', 'query'],
   ['ACQ.INVALID_PARAMETER', biz('ACQ.INVALID_PARAMETER'), 'invalid_parameter', 'rejected', 'unknown', 'unknown'],
+  ['ACQ.REASON_TRADE_REFUND_FEE_ERR', biz('ACQ.REASON_TRADE_REFUND_FEE_ERR'), 'refund_refused', 'unknown', 'unknown', 'unknown'],
+  ['isp.bill_not_exist', biz('isp.bill_not_exist'), 'bill_not_exist', 'unknown', 'unknown', 'unknown'],
   ['40004 another sub_code', biz('ACQ.TOTAL_FEE_EXCEED'), 'other_business_error', 'unknown', 'unknown', 'unknown'],
   ['40004 lower-case sub_code', biz('acq.trade_not_exist'), 'other_business_error', 'unknown', 'unknown', 'unknown'],
   ['40004 inherited property name', biz('toString'), 'other_business_error', 'unknown', 'unknown', 'unknown'],
@@ -79,7 +81,7 @@ describe('alipay answer classification (§2.6)', () => {
 
   it('the table covers every category (each switch is exhaustive)', () => {
     const covered = new Set(rows.map((r) => r[2]));
-    expect(covered.size).toBe(16);
+    expect(covered.size).toBe(18);
   });
 
   it('gives sub_code and sub_msg, else code and msg, of a verified answer', () => {

@@ -14,13 +14,13 @@ describe('transition tables', () => {
       CREATED: ['PAYING', 'CLOSED'],
       PAYING: ['PAID', 'CLOSED', 'EXCEPTION'],
       EXCEPTION: ['PAID', 'CLOSED'],
-      PAID: [],
-      CLOSED: [],
+      PAID: ['EXCEPTION'],
+      CLOSED: ['PAID'],
     });
     expect(isAllowedTransition('order', null, 'CREATED')).toBe(true);
     expect(isAllowedTransition('order', null, 'PAID')).toBe(false);
     expect(isAllowedTransition('order', 'PAID', 'CLOSED')).toBe(false);
-    expect(isAllowedTransition('order', 'CLOSED', 'PAID')).toBe(false);
+    expect(isAllowedTransition('order', 'CLOSED', 'PAYING')).toBe(false);
     expect(() => checkTransition('order', 'ord_1', 'PAID', 'PAYING')).toThrow(/ord_1: PAID → PAYING/);
   });
 
@@ -76,6 +76,20 @@ describe('decideOnTradeStatus', () => {
     const late = decideOnTradeStatus(order('CLOSED'), attempt('CLOSED'), paid(), q);
     expect(late).toMatchObject({ anomaly: 'late_payment', attempt: { to: 'SUCCEEDED' } });
     expect(late.order).toBeUndefined();
+  });
+
+  it('refunds a duplicate or late payment in full, once: only when the attempt first becomes SUCCEEDED', () => {
+    expect(decideOnTradeStatus(order('PAID', 'pay_0'), attempt('PENDING'), paid(), q).refund).toBe('duplicate');
+    expect(decideOnTradeStatus(order('PAID', 'pay_0'), attempt('SUCCEEDED'), paid(), q).refund).toBeUndefined();
+    expect(decideOnTradeStatus(order('CLOSED'), attempt('CLOSING'), paid(), q).refund).toBe('late');
+    expect(decideOnTradeStatus(order('CLOSED'), attempt('SUCCEEDED'), paid(), q).refund).toBeUndefined();
+    expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), paid(), q).refund).toBeUndefined();
+  });
+
+  it('reopens a closed order as PAID instead of refunding when late payments are accepted', () => {
+    const d = decideOnTradeStatus(order('CLOSED'), attempt('CLOSED'), paid(), { ...q, acceptLatePayment: true });
+    expect(d).toMatchObject({ order: { to: 'PAID', paidAttemptId: 'pay_1' }, event: 'order.paid', anomaly: 'late_payment' });
+    expect(d.refund).toBeUndefined();
   });
 
   it('closes the order with its last open attempt, whoever closed the trade', () => {

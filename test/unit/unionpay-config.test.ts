@@ -59,6 +59,7 @@ describe('channels.unionpay config', () => {
     expect(config).toEqual({
       ...base,
       gatewayUrl: 'https://gateway.test.95516.com',
+      fileUrl: 'https://gateway.test.95516.com',
       validateCnName: true,
       channelType: '07',
       requestTimeoutMs: 10_000,
@@ -73,6 +74,7 @@ describe('channels.unionpay config', () => {
       signCert: writeFile('merchant.crt', pki.merchant.certPem),
       rootCert: writeFile('acp_test_root.cer', pki.root.certPem),
       middleCert: writeFile('acp_test_middle.cer', pki.middle.certPem),
+      fileUrl: 'https://filedownload.test.95516.com/',
       validateCnName: 'off',
       channelType: '08',
       requestTimeoutMs: 5000,
@@ -83,6 +85,7 @@ describe('channels.unionpay config', () => {
     expect(config.validateCnName).toBe(false);
     expect(config.channelType).toBe('08');
     expect(config.expiryGraceMs).toBe(0);
+    expect(config.fileUrl).toBe('https://filedownload.test.95516.com');
   });
 
   it('reads the merchant key and certificate out of a .pfx, picking the certificate of the key', () => {
@@ -133,6 +136,8 @@ describe('channels.unionpay config', () => {
       ['a middle that is not a CA', () => ({ ...base, middleCert: notCaMiddle.certPem }), 'channels.unionpay.middleCert', /not a CA certificate/],
       ['a gatewayUrl that is not a URL', () => ({ ...base, gatewayUrl: 'gateway.95516.com' }), 'channels.unionpay.gatewayUrl', /not a valid URL/],
       ['a gatewayUrl with a query string', () => ({ ...base, gatewayUrl: 'https://gateway.95516.com/?env=test' }), 'channels.unionpay.gatewayUrl', /query string/],
+      ['a fileUrl that is not a URL', () => ({ ...base, fileUrl: 'filedownload.95516.com' }), 'channels.unionpay.fileUrl', /not a valid URL/],
+      ['a fileUrl with a query string', () => ({ ...base, fileUrl: 'https://filedownload.95516.com/?env=test' }), 'channels.unionpay.fileUrl', /query string/],
       ['a backUrl with a query string', () => ({ ...base, backUrl: 'https://pay.example.com/notify?x=1' }), 'channels.unionpay.backUrl', /query string/],
       ['a channelType other than 07/08', () => ({ ...base, channelType: '05' }), 'channels.unionpay.channelType', /one of 07, 08/],
       ['validateCnName that is not on/off', () => ({ ...base, validateCnName: 'maybe' }), 'channels.unionpay.validateCnName', /"on" or "off"/],

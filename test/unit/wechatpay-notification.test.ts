@@ -112,7 +112,7 @@ describe('wechatpay notification', () => {
 
   it('reads the trade state like a query does (REFUND is still paid, NOTPAY is not)', async () => {
     const refund = await channel.parseNotification(signed(envelope({ tx: transaction({ trade_state: 'REFUND' }) })));
-    expect(refund.verified && refund.status.kind).toBe('paid');
+    expect(refund.verified && refund.status?.kind).toBe('paid');
     const notPaid = await channel.parseNotification(signed(envelope({ tx: transaction({ trade_state: 'NOTPAY' }) })));
     expect(notPaid.verified && notPaid.status).toEqual({ kind: 'not_paid' });
   });
@@ -120,7 +120,7 @@ describe('wechatpay notification', () => {
   it('a paid resource with a fractional amount is not trusted as paid', async () => {
     const tx = transaction({ amount: { total: 88.88, currency: 'CNY' } });
     const result = await channel.parseNotification(signed(envelope({ tx })));
-    expect(result.verified && result.status.kind).toBe('unknown');
+    expect(result.verified && result.status?.kind).toBe('unknown');
   });
 
   it('tampered ciphertext (signature re-made over it) → decrypt_failed', async () => {
@@ -191,11 +191,11 @@ describe('wechatpay notification', () => {
     expect(result).toMatchObject({ verified: false, reason: 'unsupported_algorithm' });
   });
 
-  it('a refund notification → unsupported_event', async () => {
-    const result = await channel.parseNotification(
-      signed(envelope({ eventType: 'REFUND.SUCCESS', originalType: 'refund' })),
-    );
-    expect(result).toMatchObject({ verified: false, reason: 'unsupported_event', outTradeNo: 'PC20240501000001' });
+  it('an event neither TRANSACTION.* nor REFUND.*, or one whose original_type disagrees → unsupported_event', async () => {
+    for (const [eventType, originalType] of [['MARKETING.COUPON', 'transaction'], ['REFUND.SUCCESS', 'transaction']]) {
+      const result = await channel.parseNotification(signed(envelope({ eventType, originalType })));
+      expect(result).toMatchObject({ verified: false, reason: 'unsupported_event', outTradeNo: 'PC20240501000001' });
+    }
   });
 
   it('a broken envelope → bad_envelope, never a throw', async () => {

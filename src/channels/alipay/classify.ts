@@ -44,6 +44,10 @@ export type AnswerCategory =
   /** The trade is not in a state this call accepts (e.g. closing one that is not WAIT_BUYER_PAY). */
   | 'trade_status_error'
   | 'invalid_parameter'
+  /** A refund refused for good: exceeds the refundable amount, balance short, trade not refundable. */
+  | 'refund_refused'
+  /** isp.bill_not_exist: no bill for that day because it had no transactions. */
+  | 'bill_not_exist'
   /** code 40004 with another sub_code. */
   | 'other_business_error'
   /** A code Alipay does not document (or none). */
@@ -71,6 +75,11 @@ const SUB_CODES: Readonly<Record<string, AnswerCategory>> = {
   'ACQ.CONTEXT_INCONSISTENT': 'context_inconsistent',
   'ACQ.TRADE_STATUS_ERROR': 'trade_status_error',
   'ACQ.INVALID_PARAMETER': 'invalid_parameter',
+  'ACQ.REASON_TRADE_REFUND_FEE_ERR': 'refund_refused',
+  'ACQ.SELLER_BALANCE_NOT_ENOUGH': 'refund_refused',
+  'ACQ.TRADE_NOT_ALLOW_REFUND': 'refund_refused',
+  'ACQ.TRADE_HAS_FINISHED': 'refund_refused',
+  'isp.bill_not_exist': 'bill_not_exist',
 };
 
 const REFUSED_CODES = new Set(['20001', '40001', '40002', '40006']);
@@ -155,6 +164,8 @@ const CREATE: DecisionTable<CreateDecision> = {
   // Not documented as answers to a create: nothing is inferred from them.
   trade_not_exist: 'unknown',
   trade_status_error: 'unknown',
+  refund_refused: 'unknown',
+  bill_not_exist: 'unknown',
   other_business_error: 'unknown',
   unexpected_code: 'unknown',
 };
@@ -175,6 +186,8 @@ const QUERY: DecisionTable<QueryDecision> = {
   trade_status_error: 'unknown',
   invalid_parameter: 'unknown',
   request_refused: 'unknown',
+  refund_refused: 'unknown',
+  bill_not_exist: 'unknown',
   other_business_error: 'unknown',
   unexpected_code: 'unknown',
 };
@@ -202,10 +215,81 @@ const CLOSE: DecisionTable<CloseDecision> = {
   context_inconsistent: 'unknown',
   invalid_parameter: 'unknown',
   request_refused: 'unknown',
+  refund_refused: 'unknown',
+  bill_not_exist: 'unknown',
   other_business_error: 'unknown',
   unexpected_code: 'unknown',
 };
 
 export function closeDecision(category: AnswerCategory): CloseDecision {
   return decide(CLOSE, category);
+}
+
+export type RefundDecision = 'accepted' | 'failed' | 'unknown';
+
+const REFUND: DecisionTable<RefundDecision> = {
+  ok: 'accepted',
+  // Alipay looked at the refund and refused it: no money moved, and the same request never will.
+  refund_refused: 'failed',
+  trade_not_exist: 'failed',
+  trade_status_error: 'failed',
+  trade_has_close: 'failed',
+  invalid_parameter: 'failed',
+  request_refused: 'failed',
+  // Not documented as answers to a refund: nothing is inferred from them, the query decides.
+  trade_has_success: 'unknown',
+  context_inconsistent: 'unknown',
+  bill_not_exist: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
+
+/** alipay.trade.refund: accepted (fund_change says whether the money moved), a final refusal, or ask again. */
+export function refundDecision(category: AnswerCategory): RefundDecision {
+  return decide(REFUND, category);
+}
+
+export type RefundQueryDecision = 'answer' | 'not_exist' | 'unknown';
+
+const REFUND_QUERY: DecisionTable<RefundQueryDecision> = {
+  ok: 'answer',
+  // No such trade, so no refund of it either.
+  trade_not_exist: 'not_exist',
+  trade_has_success: 'unknown',
+  trade_has_close: 'unknown',
+  context_inconsistent: 'unknown',
+  trade_status_error: 'unknown',
+  invalid_parameter: 'unknown',
+  request_refused: 'unknown',
+  refund_refused: 'unknown',
+  bill_not_exist: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
+
+/** alipay.trade.fastpay.refund.query: the answer (which may say "no such refund"), or ask again. */
+export function refundQueryDecision(category: AnswerCategory): RefundQueryDecision {
+  return decide(REFUND_QUERY, category);
+}
+
+export type BillDecision = 'url' | 'empty' | 'unknown';
+
+const BILL: DecisionTable<BillDecision> = {
+  ok: 'url',
+  bill_not_exist: 'empty',
+  trade_not_exist: 'unknown',
+  trade_has_success: 'unknown',
+  trade_has_close: 'unknown',
+  context_inconsistent: 'unknown',
+  trade_status_error: 'unknown',
+  invalid_parameter: 'unknown',
+  request_refused: 'unknown',
+  refund_refused: 'unknown',
+  other_business_error: 'unknown',
+  unexpected_code: 'unknown',
+};
+
+/** bill.downloadurl.query: a download URL, "no transactions that day" (an empty bill), or ask again. */
+export function billDecision(category: AnswerCategory): BillDecision {
+  return decide(BILL, category);
 }

@@ -1,8 +1,8 @@
-// Alipay Open Platform adapter (RSA2, public-key mode; QR precreate and computer-website page pay)
-// behind the Channel interface. Each operation: build the parameters, make one signed call,
-// classify the answer (classify.ts), and read what that answer means for this operation. Nothing
-// unverified is trusted (G5) and nothing is inferred from silence (G6): every doubt is `unknown`,
-// which the caller resolves by querying.
+// Alipay Open Platform adapter (RSA2, public-key mode; QR precreate and computer-website page pay;
+// refunds and the daily bill in refund.ts and bill.ts) behind the Channel interface. Each
+// operation: build the parameters, make one signed call, classify the answer (classify.ts), and
+// read what that answer means for this operation. Nothing unverified is trusted (G5) and nothing
+// is inferred from silence (G6): every doubt is `unknown`, which the caller resolves by querying.
 //
 // An Alipay QR or page trade does not exist until the buyer scans or opens it, so "trade does not
 // exist" means "not yet" until the trade's time_expire (plus a grace for clock differences) has
@@ -16,13 +16,17 @@ import type {
   CreatePaymentResult,
   NotificationResult,
   RawHttpRequest,
+  RefundRequest,
   TradeRef,
   TradeStatus,
 } from '../types.ts';
 import { readKey, rejectInvalidExpiry, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
-import { REASON_BODY_CHARS, classify, closeDecision, createDecision, queryDecision, type Classified } from './classify.ts';
+import { misnamedField, wrongSubject } from './answer-names.ts';
+import { fetchAlipayBill } from './bill.ts';
+import { classify, closeDecision, createDecision, queryDecision } from './classify.ts';
 import { buildNotificationAck, parseAlipayNotification } from './notification.ts';
-import { encodeForm, pagePayBizContent, precreateBizContent, signedParams, tradeRefBizContent } from './params.ts';
+import { AMOUNT_MINOR_MAX, encodeForm, pagePayBizContent, precreateBizContent, signedParams, tradeRefBizContent } from './params.ts';
+import { queryAlipayRefund, requestAlipayRefund } from './refund.ts';
 import { tradeStatusFromAlipay } from './trade.ts';
 import { callAlipay, type CallContext } from './transport.ts';
 
@@ -32,8 +36,6 @@ export interface AlipayChannelOptions {
 }
 
 const DEFAULT_USER_AGENT = `Paycenter/0.1 (Node.js ${process.versions.node})`;
-/** Alipay's total_amount ceiling: 100 000 000.00 yuan. */
-const AMOUNT_MINOR_MAX = 10_000_000_000;
 
 export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOptions = {}): Channel {
   const now = opts.now ?? (() => new Date());
@@ -65,7 +67,7 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
           // Signed success without a QR code: the trade may exist, so query rather than fail it.
           return { kind: 'unknown', reason: `malformed_answer: no qr_code; ${answer.reason}` };
         }
-        if (!namesTrade(answer, input.outTradeNo)) return wrongTrade(answer);
+        if (misnamedField(answer, { out_trade_no: input.outTradeNo })) return wrongSubject(answer, 'out_trade_no');
         return { kind: 'created', action: { type: 'qr_code', codeUrl: qrCode } };
       }
       case 'rejected':
@@ -94,7 +96,7 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
     switch (queryDecision(answer.category)) {
       case 'success':
         // The query must name our trade; an answer about another one says nothing about ours.
-        if (!answer.node || answer.node.out_trade_no !== ref.outTradeNo) return wrongTrade(answer);
+        if (!answer.node || answer.node.out_trade_no !== ref.outTradeNo) return wrongSubject(answer, 'out_trade_no');
         return tradeStatusFromAlipay(answer.node, 'send_pay_date', now());
       case 'not_exist':
         // Not scanned yet: the QR can still be scanned until time_expire, after which it never will.
@@ -109,7 +111,7 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
     const answer = classify(await callAlipay(ctx, 'alipay.trade.close', tradeRefBizContent(ref.outTradeNo)));
     switch (closeDecision(answer.category)) {
       case 'closed':
-        return namesTrade(answer, ref.outTradeNo) ? { kind: 'closed' } : wrongTrade(answer);
+        return misnamedField(answer, { out_trade_no: ref.outTradeNo }) ? wrongSubject(answer, 'out_trade_no') : { kind: 'closed' };
       case 'not_exist': {
         // Nothing to close yet, and a close cannot stop a later scan: watch it until it can no longer be paid.
         const until = finalAfter(ref);
@@ -143,6 +145,9 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
     createPayment,
     queryPayment,
     closePayment,
+    requestRefund: (refund: RefundRequest) => requestAlipayRefund(ctx, refund),
+    queryRefund: (refund: RefundRequest) => queryAlipayRefund(ctx, refund),
+    fetchBill: (date: string) => fetchAlipayBill(ctx, date),
     parseNotification,
     notificationAck: buildNotificationAck,
     // Alipay signs inside the body; no header proves anything.
@@ -158,15 +163,4 @@ function validateCreateInput(input: CreatePaymentInput): CreateRejection | undef
     return { kind: 'rejected', code: 'invalid_description', message: 'description (Alipay subject) must not be empty' };
   }
   return rejectInvalidExpiry(input);
-}
-
-/** An answer that leaves out_trade_no out is about the trade we asked for; one naming another is not. */
-function namesTrade(answer: Classified, outTradeNo: string): boolean {
-  const named = answer.node?.out_trade_no;
-  return named === undefined || named === outTradeNo;
-}
-
-function wrongTrade(answer: Classified): { kind: 'unknown'; reason: string } {
-  const named = JSON.stringify(answer.node?.out_trade_no ?? null).slice(0, REASON_BODY_CHARS);
-  return { kind: 'unknown', reason: `wrong_trade: answer names out_trade_no ${named}; ${answer.reason}` };
 }

@@ -1,7 +1,8 @@
-// Payment notifications (channels.md §2.4, §2.5): a form-encoded POST signed over its own fields.
-// Verify first, then check it names our app and our seller, then read the trade like a query
-// answer (G5). Never throws on bad input: every refusal is a stable reason code, with the
-// out_trade_no when it could be read so that the service queries the trade instead.
+// Payment and refund notifications (channels.md §2.4, §2.5): a form-encoded POST signed over its
+// own fields. Verify first, then check it names our app and our seller, then read the trade like a
+// query answer (G5), or, for a refund notice, name the refund. Never throws on bad input: every
+// refusal is a stable reason code, with the out_trade_no when it could be read so that the
+// service queries the trade instead.
 import type { KeyObject } from 'node:crypto';
 import { parseFormFields, plainTextAck, refused, type Refused } from '../notification.ts';
 import type { NotificationAck, NotificationResult, RawHttpRequest } from '../types.ts';
@@ -10,6 +11,12 @@ import { tradeStatusFromAlipay } from './trade.ts';
 
 /** Notifications are a few KiB (fund_bill_list, voucher_detail_list); anything far larger is not one. */
 export const MAX_NOTIFICATION_BYTES = 256 * 1024;
+
+/**
+ * A refund notice (one with out_biz_no, the refund's out_request_no) gives the trade's cumulative
+ * refund_fee, not this refund's amount, so it only tells the service to ask.
+ */
+const REFUND_NOTICE_STATUS = { kind: 'unknown', reason: 'alipay refund notices carry no per-refund amount; confirm by query' } as const;
 
 export type NotificationRefusal =
   /** Not a form body, a repeated field, or a verified one without notify_id / out_trade_no. */
@@ -41,6 +48,8 @@ export function parseAlipayNotification(request: RawHttpRequest, ctx: Notificati
   if (fields.app_id !== ctx.appId) return refuse('wrong_app', notificationId, outTradeNo);
   if (fields.seller_id !== ctx.sellerId) return refuse('wrong_merchant', notificationId, outTradeNo);
   if (notificationId === undefined || outTradeNo === undefined) return refuse('malformed', notificationId, outTradeNo);
+  const outRefundNo = nonEmpty(fields.out_biz_no);
+  if (outRefundNo !== undefined) return { verified: true, notificationId, outTradeNo, refund: { outRefundNo, status: REFUND_NOTICE_STATUS } };
   return { verified: true, notificationId, outTradeNo, status: tradeStatusFromAlipay(fields, 'gmt_payment', ctx.now) };
 }
 

@@ -4,21 +4,37 @@
 import type { KeyObject } from 'node:crypto';
 import { formatBeijingDashed } from '../beijing-time.ts';
 import { fenToYuan } from '../yuan.ts';
-import type { CreatePaymentInput } from '../types.ts';
+import type { CreatePaymentInput, RefundRequest } from '../types.ts';
 import { REQUEST_UNSIGNED_KEYS, buildSignContent, signContent } from './sign.ts';
 
 /** Alipay's `subject` limit, in characters. */
 export const SUBJECT_MAX_CHARS = 256;
+/** Alipay's total_amount and refund_amount ceiling: 100 000 000.00 yuan. */
+export const AMOUNT_MINOR_MAX = 10_000_000_000;
+/** Alipay's `refund_reason` limit, in characters. */
+const REFUND_REASON_MAX_CHARS = 256;
 /** The product code of computer-website (page) payments. */
 const PAGE_PAY_PRODUCT_CODE = 'FAST_INSTANT_TRADE_PAY';
 
-export type AlipayMethod = 'alipay.trade.precreate' | 'alipay.trade.page.pay' | 'alipay.trade.query' | 'alipay.trade.close';
+export type AlipayMethod =
+  | 'alipay.trade.precreate'
+  | 'alipay.trade.page.pay'
+  | 'alipay.trade.query'
+  | 'alipay.trade.close'
+  | 'alipay.trade.refund'
+  | 'alipay.trade.fastpay.refund.query'
+  | 'alipay.data.dataservice.bill.downloadurl.query';
+
+/** Cuts to `maxChars` Unicode code points, so a surrogate pair is never split. */
+function truncateChars(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const codePoints = Array.from(text);
+  return codePoints.length <= maxChars ? text : codePoints.slice(0, maxChars).join('');
+}
 
 /** Cuts to 256 characters (Unicode code points, so a surrogate pair is never split). */
 export function truncateSubject(subject: string): string {
-  if (subject.length <= SUBJECT_MAX_CHARS) return subject;
-  const codePoints = Array.from(subject);
-  return codePoints.length <= SUBJECT_MAX_CHARS ? subject : codePoints.slice(0, SUBJECT_MAX_CHARS).join('');
+  return truncateChars(subject, SUBJECT_MAX_CHARS);
 }
 
 type TradeInput = Pick<CreatePaymentInput, 'outTradeNo' | 'amountMinor' | 'description' | 'expiresAt'>;
@@ -47,6 +63,29 @@ export function pagePayBizContent(input: TradeInput): string {
 
 export function tradeRefBizContent(outTradeNo: string): string {
   return JSON.stringify({ out_trade_no: outTradeNo });
+}
+
+/**
+ * Every field is taken from the RefundRequest alone, so a retry sends identical text and Alipay
+ * answers it as the same refund (out_request_no is the idempotency key, §2.9).
+ */
+export function refundBizContent(refund: RefundRequest): string {
+  const reason = refund.reason?.trim() ? truncateChars(refund.reason, REFUND_REASON_MAX_CHARS) : undefined;
+  return JSON.stringify({
+    out_trade_no: refund.trade.outTradeNo,
+    refund_amount: fenToYuan(refund.amountMinor),
+    out_request_no: refund.outRefundNo,
+    refund_reason: reason,
+  });
+}
+
+export function refundQueryBizContent(refund: RefundRequest): string {
+  return JSON.stringify({ out_trade_no: refund.trade.outTradeNo, out_request_no: refund.outRefundNo });
+}
+
+/** The daily bill of API trades (`trade`, not the account's fund flow) for a yyyy-MM-dd day. */
+export function billBizContent(date: string): string {
+  return JSON.stringify({ bill_type: 'trade', bill_date: date });
 }
 
 export interface SigningIdentity {

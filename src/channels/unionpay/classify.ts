@@ -1,6 +1,7 @@
 // The one place that gives meaning to a queryTrans.do answer (channels.md §3.6–§3.7): transport
 // fact → category → normalized status. Pure: the whole table is unit-tested. After payTimeout plus
 // the grace the answer is final (§3.7): anything but a success then means the trade is closed.
+// screenAnswer is the first step of every answer's reading, refunds' and bills' too.
 import type { TradeStatus } from '../types.ts';
 import type { Fields } from './sign.ts';
 import { isSuccessCode, paidStatusOf } from './trade.ts';
@@ -32,14 +33,8 @@ export type QueryCategory =
   | 'bad_query'
   /** Any other respCode: the query failed, which says nothing about the trade. */
   | 'query_refused'
-  /** Signed, but names another merchant or order, or a respCode 00 without the fields it needs. */
-  | 'wrong_trade'
-  | 'malformed'
-  | 'unverified'
-  | 'unparsable'
-  | 'http_status'
-  | 'timeout'
-  | 'network_error';
+  /** No answer, an unsigned one, one naming another merchant or order, or a 00 without the fields it needs. */
+  | ScreenFailure;
 
 export type Outcome = 'paid' | 'not_paid' | 'not_found' | 'unknown';
 
@@ -50,24 +45,45 @@ export interface QueryExpectation {
 }
 
 const PROCESSING_CODES = new Set(['03', '04', '05']);
-const BUSY_CODES = new Set(['03', '04', '05', '06']);
+/** Undetermined (03/04/05) or busy (06): the question must be asked again. */
+export const BUSY_CODES = new Set(['03', '04', '05', '06']);
 const BAD_QUERY_CODES = new Set(['10', '11', '13']);
 const REASON_TEXT_CHARS = 256;
 
-export function categorize(fact: QueryFact, expected: QueryExpectation): QueryCategory {
+/** How an answer can fail before its codes mean anything: it never came, is unsigned, or is not ours. */
+export type ScreenFailure = 'wrong_trade' | 'malformed' | 'unverified' | 'unparsable' | 'http_status' | 'timeout' | 'network_error';
+
+export interface ScreenedAnswer {
+  respCode: string;
+  fields: Fields;
+}
+
+/**
+ * What every answer (query, refund, file) passes before its respCode is read: it came, its
+ * signature checks, each field of `echoes` it carries has our value (a failing answer may not
+ * echo them), and it has a respCode.
+ */
+export function screenAnswer(fact: QueryFact, echoes: Readonly<Record<string, string>>): ScreenedAnswer | ScreenFailure {
   if (fact.kind !== 'answer') return fact.kind;
   if (!fact.verification.ok) return 'unverified';
   const { fields } = fact;
+  if (Object.entries(echoes).some(([name, value]) => fields.has(name) && fields.get(name) !== value)) return 'wrong_trade';
   const respCode = fields.get('respCode');
-  // A failing answer may not echo the order; one that does must name ours.
-  const merId = fields.get('merId');
-  const orderId = fields.get('orderId');
-  if ((merId !== undefined && merId !== expected.merId) || (orderId !== undefined && orderId !== expected.orderId)) {
-    return 'wrong_trade';
-  }
   if (respCode === undefined) return 'malformed';
+  return { respCode, fields };
+}
+
+/** A success must name the merchant and order it is about, not merely not contradict them. */
+export function namesTheOrder(fields: Fields): boolean {
+  return fields.has('merId') && fields.has('orderId');
+}
+
+export function categorize(fact: QueryFact, expected: QueryExpectation): QueryCategory {
+  const screened = screenAnswer(fact, { merId: expected.merId, orderId: expected.orderId });
+  if (typeof screened === 'string') return screened;
+  const { respCode, fields } = screened;
   if (respCode === '00') {
-    if (merId === undefined || orderId === undefined) return 'wrong_trade';
+    if (!namesTheOrder(fields)) return 'wrong_trade';
     const origRespCode = fields.get('origRespCode');
     if (origRespCode === undefined) return 'malformed';
     if (isSuccessCode(origRespCode)) return 'paid';
@@ -129,7 +145,7 @@ export function tradeStatusFromQuery(fact: QueryFact, ctx: QueryContext): TradeS
 }
 
 /** One line for the timeline: category and what UnionPay said, never the certificate it sent. */
-export function describe(category: QueryCategory, fact: QueryFact): string {
+export function describe(category: string, fact: QueryFact): string {
   const text = (s: string) => s.slice(0, REASON_TEXT_CHARS).replace(/\s+/g, ' ');
   switch (fact.kind) {
     case 'timeout':

@@ -1,25 +1,39 @@
 // UnionPay online gateway adapter (ACP 5.1.0, B2C gateway consume) behind the Channel interface.
-// Creating a payment makes no call: it signs the form the buyer's browser posts to UnionPay. The
-// query is the only back-end call; close has none (UnionPay refuses payment after payTimeout), so
-// it queries and reports `closing` until the answer becomes final. Nothing unverified is trusted
-// (G5) and nothing is inferred from silence (G6).
+// Creating a payment makes no call: it signs the form the buyer's browser posts to UnionPay. Close
+// has no call either (UnionPay refuses payment after payTimeout), so it queries and reports
+// `closing` until the answer becomes final. Refunds go to backTransReq.do and are queried like
+// consumes; the bill comes from the file host. Nothing unverified is trusted (G5) and nothing is
+// inferred from silence (G6).
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { UnionpayConfig } from '../../config/unionpay.ts';
 import type {
   Channel,
+  BillResult,
   ClosePaymentResult,
   CreatePaymentInput,
   CreatePaymentResult,
   NotificationResult,
   RawHttpRequest,
+  RefundRequest,
+  RefundStatus,
   TradeRef,
   TradeStatus,
 } from '../types.ts';
 import { readKey } from '../validate.ts';
+import { MAX_BILL_RESPONSE_BYTES, billDayOf, billFromAnswer } from './bill.ts';
 import { createCertificateChecker } from './certificates.ts';
 import { tradeStatusFromQuery } from './classify.ts';
-import { frontConsumeFields, queryFields, validateCreateInput, type MerchantIdentity } from './messages.ts';
+import {
+  billFields,
+  frontConsumeFields,
+  queryFields,
+  refundFields,
+  validateCreateInput,
+  validateRefund,
+  type MerchantIdentity,
+} from './messages.ts';
 import { buildNotificationAck, parseUnionpayNotification } from './notification.ts';
+import { refundStatusFromQuery, refundStatusFromRequest } from './refund.ts';
 import { certIdOf, signedFields } from './sign.ts';
 import { callUnionpay, type CallContext } from './transport.ts';
 
@@ -32,6 +46,8 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
   const base = config.gatewayUrl.replace(/\/+$/, '');
   const frontTransUrl = `${base}/gateway/api/frontTransReq.do`;
   const queryTransUrl = new URL(`${base}/gateway/api/queryTrans.do`);
+  const backTransUrl = new URL(`${base}/gateway/api/backTransReq.do`);
+  const fileTransUrl = new URL(`${config.fileUrl.replace(/\/+$/, '')}/gateway/api/fileTransRequest.do`);
   // Keys and certificates are parsed once here, not per call.
   const ctx: CallContext = {
     privateKey: readKey('unionpay privateKey', () => createPrivateKey(config.privateKey)),
@@ -59,7 +75,7 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
   async function queryPayment(ref: TradeRef): Promise<TradeStatus> {
     // Taken before sending: the answer is at least this recent, so it is final only if this is.
     const sentAt = now();
-    const fact = await callUnionpay(ctx, queryTransUrl, queryFields(identity, ref));
+    const fact = await callUnionpay(ctx, queryTransUrl, queryFields(identity, ref.outTradeNo, ref.createdAt));
     return tradeStatusFromQuery(fact, {
       merId: config.merId,
       orderId: ref.outTradeNo,
@@ -89,6 +105,30 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
     }
   }
 
+  async function requestRefund(refund: RefundRequest): Promise<RefundStatus> {
+    const invalid = validateRefund(refund);
+    if (invalid) return invalid;
+    const fact = await callUnionpay(ctx, backTransUrl, refundFields(identity, refund));
+    return refundStatusFromRequest(fact, { merId: config.merId, orderId: refund.outRefundNo });
+  }
+
+  /** The refund is a transaction of its own: queried by its orderId and txnTime, not the consume's. */
+  async function queryRefund(refund: RefundRequest): Promise<RefundStatus> {
+    const invalid = validateRefund(refund);
+    if (invalid) return invalid;
+    const sentAt = now();
+    const fact = await callUnionpay(ctx, queryTransUrl, queryFields(identity, refund.outRefundNo, refund.createdAt));
+    return refundStatusFromQuery(fact, { merId: config.merId, orderId: refund.outRefundNo }, sentAt);
+  }
+
+  async function fetchBill(date: string): Promise<BillResult> {
+    const sentAt = now();
+    const day = billDayOf(date, sentAt, config.merId);
+    if ('kind' in day) return day;
+    const fact = await callUnionpay(ctx, fileTransUrl, billFields(identity, day.settleDate, sentAt), MAX_BILL_RESPONSE_BYTES);
+    return billFromAnswer(fact, day);
+  }
+
   async function parseNotification(request: RawHttpRequest): Promise<NotificationResult> {
     return parseUnionpayNotification(request, { checker: ctx.checker, merId: config.merId, now: now() });
   }
@@ -98,6 +138,9 @@ export function createUnionpayChannel(config: UnionpayConfig, opts: UnionpayChan
     createPayment,
     queryPayment,
     closePayment,
+    requestRefund,
+    queryRefund,
+    fetchBill,
     parseNotification,
     notificationAck: buildNotificationAck,
     // UnionPay signs inside the body (signature, signPubKeyCert); no header is evidence.

@@ -11,6 +11,11 @@ export function isSuccessCode(code: string | undefined): boolean {
 
 export const CURRENCY_CODE_CNY = '156';
 
+/** 156 is CNY; any other code is passed on as is, so the amount check against our records refuses it. */
+export function currencyOf(currencyCode: string): string {
+  return currencyCode === CURRENCY_CODE_CNY ? 'CNY' : `currencyCode:${currencyCode}`;
+}
+
 /** At most 15 digits, so every value is below 2^53 and exact as a number. */
 const FEN = /^(0|[1-9]\d{0,14})$/;
 const TRACE_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
@@ -47,10 +52,8 @@ export function paidStatusOf(fields: Fields, now: Date): TradeStatus {
   if (channelTradeNo === undefined || channelTradeNo.trim() === '') return malformed('queryId');
   const amountMinor = readFen(fields.get('txnAmt'));
   if (amountMinor === undefined) return malformed('txnAmt');
-  // Absent means CNY: our consume sends 156 and the gateway echoes it; any other code is passed on
-  // as is, so the amount check against the attempt refuses it.
-  const currencyCode = fields.get('currencyCode') ?? CURRENCY_CODE_CNY;
-  const currency = currencyCode === CURRENCY_CODE_CNY ? 'CNY' : `currencyCode:${currencyCode}`;
+  // Absent means CNY: our consume sends 156 and the gateway echoes it.
+  const currency = currencyOf(fields.get('currencyCode') ?? CURRENCY_CODE_CNY);
   const paidAt = paidAtOf(fields.get('txnTime'), fields.get('traceTime')) ?? now;
   return { kind: 'paid', channelTradeNo, amountMinor, currency, paidAt };
 }

@@ -9,7 +9,7 @@ import { signedFields } from './sign.ts';
 import { verifyMessage } from './verify.ts';
 import { encodeForm, parseResponseFields } from './wire.ts';
 
-/** A query answer is a few KiB (its certificate included); anything far larger is not one. */
+/** A query or refund answer is a few KiB (its certificate included); anything far larger is not one. */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
 export interface CallContext {
@@ -19,14 +19,19 @@ export interface CallContext {
   now: () => Date;
 }
 
-export async function callUnionpay(ctx: CallContext, url: URL, unsigned: Iterable<readonly [string, string]>): Promise<QueryFact> {
+export async function callUnionpay(
+  ctx: CallContext,
+  url: URL,
+  unsigned: Iterable<readonly [string, string]>,
+  maxResponseBytes = MAX_RESPONSE_BYTES,
+): Promise<QueryFact> {
   const fields = await signedFields(ctx.privateKey, unsigned);
   const answer = await sendRequest(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
     body: encodeForm(fields),
     timeoutMs: ctx.timeoutMs,
-    maxResponseBytes: MAX_RESPONSE_BYTES,
+    maxResponseBytes,
   });
   if (answer.kind !== 'answer') return answer;
   const body = answer.bytes.toString('utf8');

@@ -96,7 +96,8 @@ export function categorize(fact: TransportFact): AnswerCategory {
   if (status === 202 || c === 'USERPAYING') return 'processing';
   if (status === 429 || c === 'FREQUENCYLIMITED') return 'rate_limited';
   if (status < 400 || status > 499) return 'unexpected_status';
-  if (status === 404 || c === 'ORDERNOTEXIST') return 'order_not_exist';
+  // RESOURCE_NOT_EXISTS is the refund API's spelling (docs/refunds-and-bills.md).
+  if (status === 404 || c === 'ORDERNOTEXIST' || c === 'RESOURCENOTEXISTS') return 'order_not_exist';
   if (ALREADY_PAID_CODES.has(c) || (c === 'INVALIDREQUEST' && ALREADY_PAID_MESSAGE.test(message))) return 'order_paid';
   if (c === 'ORDERCLOSED') return 'order_closed';
   if (c === 'OUTTRADENOUSED') return 'out_trade_no_used';
@@ -155,6 +156,11 @@ export function classify(fact: TransportFact): Classified {
     }
   }
   return { outcome: 'unknown', category, reason: describe(category, fact) };
+}
+
+/** The timeline line of a success whose body turned out unusable (malformed, another trade's). */
+export function describeSuccess(answer: Extract<Classified, { outcome: 'success' }>): string {
+  return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, REASON_BODY_CHARS)}`;
 }
 
 /** One line for the timeline: category, status, Request-ID and the first bytes of the raw answer. */

@@ -1,31 +1,38 @@
-// WeChat Pay API v3 adapter (direct merchant, Native payments) behind the Channel interface.
+// WeChat Pay API v3 adapter (direct merchant: Native payments, refunds, daily bills) behind the
+// Channel interface.
 // Each operation: build the request, make one signed call, classify the answer (classify.ts), and
 // read what that answer means for this operation. Nothing unverified is trusted (G5) and nothing
 // is inferred from silence (G6): every doubt is `unknown`, which the caller resolves by querying.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { WechatpayConfig } from '../../config.ts';
 import type {
+  BillResult,
   Channel,
   ClosePaymentResult,
   CreatePaymentInput,
   CreatePaymentResult,
   RawHttpRequest,
   NotificationResult,
+  RefundRequest,
+  RefundStatus,
   TradeRef,
   TradeStatus,
 } from '../types.ts';
 import { readKey, rejectInvalidExpiry, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
-import { REASON_BODY_CHARS, classify, type Classified } from './classify.ts';
+import { billRefusalOutcome, checkBillDate, readBillDownload, readBillFile } from './bill.ts';
+import { classify, describeSuccess } from './classify.ts';
 import { buildNativeOrderBody } from './native-order.ts';
 import { buildNotificationAck, parseWechatpayNotification } from './notification.ts';
-import { isRecord, tradeStatusFromTransaction } from './transaction.ts';
-import { callWechatpay, type CallContext } from './transport.ts';
+import { buildRefundBody, refundQueryOutcome, refundRequestOutcome, rejectInvalidRefund } from './refund.ts';
+import { readJsonObject, tradeStatusFromTransaction } from './transaction.ts';
+import { callWechatpay, downloadBillFile, type CallContext } from './transport.ts';
 
 export interface WechatpayChannelOptions {
   now?: () => Date;
   userAgent?: string;
 }
 
+const REFUNDS_PATH = '/v3/refund/domestic/refunds';
 const DEFAULT_USER_AGENT = `Paycenter/0.1 (Node.js ${process.versions.node})`;
 
 export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayChannelOptions = {}): Channel {
@@ -56,10 +63,10 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     const answer = classify(await callWechatpay(ctx, 'POST', '/v3/pay/transactions/native', body));
     switch (answer.outcome) {
       case 'success': {
-        const codeUrl = readJson(answer.body)?.code_url;
+        const codeUrl = readJsonObject(answer.body)?.code_url;
         if (typeof codeUrl === 'string' && codeUrl !== '') return { kind: 'created', action: { type: 'qr_code', codeUrl } };
         // A signed 2xx without a code_url: the trade may exist, so query rather than fail it.
-        return { kind: 'unknown', reason: `malformed_answer: no code_url; ${successReason(answer)}` };
+        return { kind: 'unknown', reason: `malformed_answer: no code_url; ${describeSuccess(answer)}` };
       }
       case 'rejected':
         switch (answer.category) {
@@ -79,10 +86,10 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     const answer = classify(await callWechatpay(ctx, 'GET', `${tradePath(outTradeNo)}?${mchIdQuery}`));
     switch (answer.outcome) {
       case 'success': {
-        const tx = readJson(answer.body);
-        if (!tx) return { kind: 'unknown', reason: `malformed_answer: not a JSON object; ${successReason(answer)}` };
+        const tx = readJsonObject(answer.body);
+        if (!tx) return { kind: 'unknown', reason: `malformed_answer: not a JSON object; ${describeSuccess(answer)}` };
         if (tx.out_trade_no !== outTradeNo || tx.mchid !== config.mchId || tx.appid !== config.appId) {
-          return { kind: 'unknown', reason: `wrong_trade: answer names another trade or merchant; ${successReason(answer)}` };
+          return { kind: 'unknown', reason: `wrong_trade: answer names another trade or merchant; ${describeSuccess(answer)}` };
         }
         return tradeStatusFromTransaction(tx);
       }
@@ -118,6 +125,30 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     }
   }
 
+  async function requestRefund(refund: RefundRequest): Promise<RefundStatus> {
+    const invalid = rejectInvalidRefund(refund);
+    if (invalid) return invalid;
+    // Refund notices come to the same endpoint as payment notices.
+    const body = buildRefundBody(config.notifyUrl, refund);
+    return refundRequestOutcome(classify(await callWechatpay(ctx, 'POST', REFUNDS_PATH, body)), refund);
+  }
+
+  async function queryRefund(refund: RefundRequest): Promise<RefundStatus> {
+    const path = `${REFUNDS_PATH}/${encodeURIComponent(refund.outRefundNo)}`;
+    return refundQueryOutcome(classify(await callWechatpay(ctx, 'GET', path)), refund);
+  }
+
+  async function fetchBill(date: string): Promise<BillResult> {
+    const invalid = checkBillDate(date, now());
+    if (invalid) return invalid;
+    const query = `bill_date=${date}&bill_type=ALL`;
+    const answer = classify(await callWechatpay(ctx, 'GET', `/v3/bill/tradebill?${query}`));
+    if (answer.outcome !== 'success') return billRefusalOutcome(answer);
+    const download = readBillDownload(answer, ctx.baseUrl);
+    if (download.kind === 'unknown') return download;
+    return readBillFile(await downloadBillFile(ctx, download.url), download.hashValue);
+  }
+
   async function parseNotification(request: RawHttpRequest): Promise<NotificationResult> {
     return parseWechatpayNotification(request, {
       platform: ctx.platform,
@@ -133,6 +164,9 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
     createPayment,
     queryPayment,
     closePayment,
+    requestRefund,
+    queryRefund,
+    fetchBill,
     parseNotification,
     notificationAck: buildNotificationAck,
     isEvidenceHeader: (name) => name.startsWith('wechatpay-') || name === 'request-id',
@@ -142,17 +176,4 @@ export function createWechatpayChannel(config: WechatpayConfig, opts: WechatpayC
 /** Refuses locally what WeChat must never see: a non-integer amount, a foreign currency, a bad date. */
 function validateCreateInput(input: CreatePaymentInput): CreateRejection | undefined {
   return rejectUnsupportedInput(input, { channel: 'wechatpay', methods: ['native'] }) ?? rejectInvalidExpiry(input);
-}
-
-function readJson(body: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function successReason(answer: Extract<Classified, { outcome: 'success' }>): string {
-  return `status=${answer.status} request_id=${answer.requestId || '-'} body=${answer.body.slice(0, REASON_BODY_CHARS)}`;
 }

@@ -5,12 +5,17 @@ import type { CreatePaymentInput } from '../types.ts';
 export const DESCRIPTION_MAX_CHARS = 127;
 const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
 
-/** Cuts to 127 characters (Unicode code points, so a surrogate pair is never split). */
+/** Cuts to 127 characters. */
 export function truncateDescription(description: string): string {
+  return truncateChars(description, DESCRIPTION_MAX_CHARS);
+}
+
+/** WeChat counts characters as Unicode code points, so a surrogate pair is never split. */
+export function truncateChars(text: string, maxChars: number): string {
   // Fast path: fewer UTF-16 units than the limit means fewer code points too.
-  if (description.length <= DESCRIPTION_MAX_CHARS) return description;
-  const codePoints = Array.from(description);
-  return codePoints.length <= DESCRIPTION_MAX_CHARS ? description : codePoints.slice(0, DESCRIPTION_MAX_CHARS).join('');
+  if (text.length <= maxChars) return text;
+  const codePoints = Array.from(text);
+  return codePoints.length <= maxChars ? text : codePoints.slice(0, maxChars).join('');
 }
 
 /**

@@ -1,9 +1,11 @@
-// Payment notifications (channels.md §1.3–§1.5): verify the signature over the raw body first, then
-// read the envelope, decrypt the resource, check it is ours, and map it like a query answer (G5).
+// Payment and refund notifications (channels.md §1.3–§1.5): verify the signature over the raw body
+// first, then read the envelope, decrypt the resource, check it is ours, and map it like a query
+// answer (G5).
 // Never throws on bad input: every refusal is a stable reason code.
 import { refused, type Refused } from '../notification.ts';
 import type { NotificationAck, NotificationResult, RawHttpRequest } from '../types.ts';
 import { RESOURCE_ALGORITHM, decryptResource } from './decrypt.ts';
+import { refundStatusFromRefund } from './refund.ts';
 import { isRecord, tradeStatusFromTransaction } from './transaction.ts';
 import { headerGetterFromRecord, verifyWechatpaySignature, type PlatformKey, type VerifyFailure } from './verify.ts';
 
@@ -16,10 +18,10 @@ export type NotificationRefusal =
   | 'bad_envelope'
   | 'unsupported_algorithm'
   | 'decrypt_failed'
-  /** Decrypted, but not a readable transaction (not JSON, no out_trade_no). */
+  /** Decrypted, but not a readable transaction or refund (not JSON, no out_trade_no / out_refund_no). */
   | 'bad_resource'
   | 'wrong_merchant'
-  /** A well-formed notification of a kind we do not handle here (e.g. REFUND.SUCCESS). */
+  /** A well-formed notification of a kind we do not handle (neither TRANSACTION.* nor REFUND.*). */
   | 'unsupported_event';
 
 export interface NotificationContext {
@@ -68,13 +70,32 @@ export function parseWechatpayNotification(request: RawHttpRequest, ctx: Notific
   if (!opened.ok) return refuse(opened.reason, envelope.id);
   const { tx, outTradeNo } = opened;
   if (outTradeNo === undefined) return refuse('bad_resource', envelope.id);
-  if (tx.mchid !== ctx.mchId || tx.appid !== ctx.appId) return refuse('wrong_merchant', envelope.id, outTradeNo);
-  const isTransaction =
-    envelope.resource?.original_type === 'transaction' &&
-    typeof envelope.eventType === 'string' &&
-    envelope.eventType.startsWith('TRANSACTION.');
-  if (!isTransaction) return refuse('unsupported_event', envelope.id, outTradeNo);
-  return { verified: true, notificationId: envelope.id, outTradeNo, status: tradeStatusFromTransaction(tx) };
+  const id = envelope.id;
+  switch (eventKindOf(envelope)) {
+    case 'transaction':
+      if (tx.mchid !== ctx.mchId || tx.appid !== ctx.appId) return refuse('wrong_merchant', id, outTradeNo);
+      return { verified: true, notificationId: id, outTradeNo, status: tradeStatusFromTransaction(tx) };
+    case 'refund': {
+      // A refund resource names no appid: the merchant is all there is to check.
+      if (tx.mchid !== ctx.mchId) return refuse('wrong_merchant', id, outTradeNo);
+      const outRefundNo = tx.out_refund_no;
+      if (typeof outRefundNo !== 'string' || outRefundNo === '') return refuse('bad_resource', id, outTradeNo);
+      const status = refundStatusFromRefund(tx, tx.refund_status);
+      return { verified: true, notificationId: id, outTradeNo, refund: { outRefundNo, status } };
+    }
+    case undefined:
+      return refuse('unsupported_event', id, outTradeNo);
+  }
+}
+
+/** Payments (TRANSACTION.*) and refunds (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED) share the endpoint. */
+function eventKindOf(envelope: Envelope): 'transaction' | 'refund' | undefined {
+  const { eventType } = envelope;
+  const originalType = envelope.resource?.original_type;
+  if (typeof eventType !== 'string') return undefined;
+  if (originalType === 'transaction' && eventType.startsWith('TRANSACTION.')) return 'transaction';
+  if (originalType === 'refund' && eventType.startsWith('REFUND.')) return 'refund';
+  return undefined;
 }
 
 const refuse: (reason: NotificationRefusal, notificationId?: string, outTradeNo?: string) => Refused = refused;

@@ -20,6 +20,28 @@ const TRADE_STATES: Readonly<Record<string, TradeStateMeaning>> = {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
+/** WeChat's times (success_time, create_time): RFC 3339 with an offset; undefined for anything else. */
+export function parseRfc3339(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** WeChat's amounts are whole fen: a float or a numeric string is malformed, not something to round. */
+export function isFen(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A JSON object, or undefined for anything else (not JSON, an array, a string). */
+export function readJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -48,13 +70,11 @@ function paidStatus(tx: Record<string, unknown>): TradeStatus {
   const { transaction_id: channelTradeNo, amount, success_time: successTime } = tx;
   if (typeof channelTradeNo !== 'string' || channelTradeNo === '') return malformed('transaction_id');
   if (!isRecord(amount)) return malformed('amount');
-  // Integer fen: a float or a numeric string here is a malformed answer, not something to round.
   const total = amount.total;
-  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) return malformed('amount.total');
+  if (!isFen(total)) return malformed('amount.total');
   if (typeof amount.currency !== 'string' || amount.currency === '') return malformed('amount.currency');
-  if (typeof successTime !== 'string' || !RFC3339.test(successTime)) return malformed('success_time');
-  const paidAt = new Date(successTime);
-  if (Number.isNaN(paidAt.getTime())) return malformed('success_time');
+  const paidAt = parseRfc3339(successTime);
+  if (paidAt === undefined) return malformed('success_time');
   return { kind: 'paid', channelTradeNo, amountMinor: total, currency: amount.currency, paidAt };
 }
 

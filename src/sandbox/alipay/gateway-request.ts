@@ -6,7 +6,15 @@ import type { App, AppDirectory } from './apps.ts';
 import { requestSignContent, verifyRequestSignature } from './signing.ts';
 import { isHttpUrl, parseBeijingTime } from './wire-format.ts';
 
-const GATEWAY_METHODS = ['alipay.trade.precreate', 'alipay.trade.page.pay', 'alipay.trade.query', 'alipay.trade.close'] as const;
+const GATEWAY_METHODS = [
+  'alipay.trade.precreate',
+  'alipay.trade.page.pay',
+  'alipay.trade.query',
+  'alipay.trade.close',
+  'alipay.trade.refund',
+  'alipay.trade.fastpay.refund.query',
+  'alipay.data.dataservice.bill.downloadurl.query',
+] as const;
 export type GatewayMethod = (typeof GATEWAY_METHODS)[number];
 
 /**

@@ -1,6 +1,6 @@
-// /sandbox/alipay/gateway.do, the sandbox's openapi.alipay.com/gateway.do. API methods answer
-// `{"<method>_response":{…},"sign":"…"}` signed with the Alipay key, errors included (§2.3), with
-// HTTP 200 as Alipay does; page.pay answers with the cashier page (./cashier.ts).
+// /sandbox/alipay/gateway.do, the sandbox's openapi.alipay.com/gateway.do. API methods (trades,
+// refunds, bills) answer `{"<method>_response":{…},"sign":"…"}` signed with the Alipay key, errors
+// included (§2.3), with HTTP 200 as Alipay does; page.pay answers with the cashier page (./cashier.ts).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../../logger.ts';
 import { dropConnection, sendHtml } from '../http-replies.ts';
@@ -9,6 +9,8 @@ import type { App, AppDirectory } from './apps.ts';
 import { openCashier, type CashierDeps } from './cashier.ts';
 import { readGatewayRequest, type GatewayError, type GatewayMethod } from './gateway-request.ts';
 import { signedResponseBody } from './signing.ts';
+import type { BillApi } from './bill-api.ts';
+import type { RefundApi } from './refund-api.ts';
 import type { ApiOutcome, TradeApi } from './trade-api.ts';
 
 const ALIPAY_GATEWAY_PATH = '/sandbox/alipay/gateway.do';
@@ -24,10 +26,12 @@ export interface GatewayDeps extends CashierDeps {
   log: Logger;
   apps: AppDirectory;
   api: TradeApi;
+  refunds: RefundApi;
+  bills: BillApi;
 }
 
 export function alipayGatewayRoutes(deps: GatewayDeps) {
-  const { apps, log, api, alipayKey } = deps;
+  const { apps, log, api, refunds, bills, alipayKey } = deps;
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     keepRawBodies(app);
@@ -50,7 +54,8 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
         }
         const responseKey = request.method === undefined ? 'error_response' : `${request.method.replaceAll('.', '_')}_response`;
         if (!request.ok) return sendSigned(reply, responseKey, errorFields(request.error));
-        const outcome = await dispatch(request.method, request.app, request.params, request.biz, now);
+        // The bill's download URL points back at this sandbox, as the merchant reached it.
+        const outcome = await dispatch(request.method, request.app, request.params, request.biz, now, `${req.protocol}://${req.host}`);
         switch (outcome.kind) {
           case 'success':
             return sendSigned(reply, responseKey, { code: '10000', msg: 'Success', ...outcome.fields });
@@ -68,6 +73,7 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
       params: Record<string, string>,
       biz: Record<string, unknown>,
       now: Date,
+      origin: string,
     ): Promise<ApiOutcome> {
       switch (method) {
         case 'alipay.trade.precreate':
@@ -76,6 +82,12 @@ export function alipayGatewayRoutes(deps: GatewayDeps) {
           return api.query(app, biz, now);
         case 'alipay.trade.close':
           return api.close(app, biz, now);
+        case 'alipay.trade.refund':
+          return refunds.refund(app, biz, now);
+        case 'alipay.trade.fastpay.refund.query':
+          return refunds.refundQuery(app, biz);
+        case 'alipay.data.dataservice.bill.downloadurl.query':
+          return bills.downloadUrl(app, biz, now, origin);
       }
     }
 

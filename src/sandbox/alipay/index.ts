@@ -1,11 +1,12 @@
 // Alipay's open platform as the sandbox simulates it (channels.md §2): apps with their keys,
-// gateway.do with precreate, page.pay, query and close, the buyer scanning and paying, and the
-// form-encoded notifications acknowledged by `success`.
+// gateway.do with precreate, page.pay, query, close, refund, refund query and the bill URL, the
+// buyer scanning and paying, and the form-encoded notifications acknowledged by `success`.
 import type { SimulatedChannel } from '../channel.ts';
 import { Notifier } from '../notifier.ts';
 import { keyLoader } from '../rsa.ts';
 import { loadOrCreateAlipayKey } from './alipay-key.ts';
 import { AppDirectory } from './apps.ts';
+import { billApi, BillDownloads, billDownloadRoutes } from './bill-api.ts';
 import { Buyer } from './buyer.ts';
 import { cashierRoutes } from './cashier.ts';
 import { createAlipayControl } from './control.ts';
@@ -13,15 +14,17 @@ import { alipayControlRoutes } from './control-routes.ts';
 import { alipayGatewayRoutes } from './gateway-routes.ts';
 import { alipayMerchantRoutes } from './merchant-routes.ts';
 import { ALIPAY_NOTIFY_TIMEOUT_MS, ALIPAY_RETRY_DELAYS_MS, alipayNotificationSender } from './notification.ts';
+import { refundApi } from './refund-api.ts';
+import { ALIPAY_REFUND_MIGRATION_SQL } from './refund-store.ts';
 import { ALIPAY_MIGRATION_SQL, ALIPAY_SCHEMA } from './store.ts';
 import { tradeApi } from './trade-api.ts';
 
 export const alipaySandbox: SimulatedChannel = {
   name: 'alipay',
-  migrationSql: ALIPAY_MIGRATION_SQL,
+  migrationSql: ALIPAY_MIGRATION_SQL + ALIPAY_REFUND_MIGRATION_SQL,
 
   create(ctx) {
-    const { db, log, faults, timeScale } = ctx;
+    const { db, log, faults, timeScale, billPlants, refundFailures } = ctx;
     const notifyTimeoutMs = ctx.notifyTimeoutMs ?? ALIPAY_NOTIFY_TIMEOUT_MS;
     const alipayKey = keyLoader(() => loadOrCreateAlipayKey(db));
     const notifier = new Notifier({
@@ -37,11 +40,24 @@ export const alipaySandbox: SimulatedChannel = {
     });
     const buyer = new Buyer({ db, log, notifier, alipayKey });
     const apps = new AppDirectory(db);
+    const downloads = new BillDownloads();
     return {
       control: createAlipayControl({ db, buyer }),
 
       async register(app) {
-        await app.register(alipayGatewayRoutes({ db, log, apps, buyer, alipayKey, api: tradeApi({ db, faults }) }));
+        await app.register(
+          alipayGatewayRoutes({
+            db,
+            log,
+            apps,
+            buyer,
+            alipayKey,
+            api: tradeApi({ db, faults }),
+            refunds: refundApi({ pool: db, log, faults, notifier, alipayKey, refundFailures }),
+            bills: billApi({ db, faults, billPlants, downloads }),
+          }),
+        );
+        await app.register(billDownloadRoutes(downloads));
         await app.register(cashierRoutes({ db, buyer, alipayKey }));
         await app.register(alipayMerchantRoutes({ apps, alipayKey }));
         await app.register(alipayControlRoutes({ db, buyer }));

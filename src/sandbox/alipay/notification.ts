@@ -1,4 +1,4 @@
-// Alipay's payment notification (channels.md §2.4, §2.5): a form-encoded POST of the trade's
+// Alipay's payment and refund notifications (channels.md §2.4, §2.5): a form-encoded POST of the trade's
 // fields, signed with the Alipay key over everything but sign and sign_type; only an answer of
 // exactly `success` acknowledges it. Built once, so every retry carries the same notify_id.
 import type { KeyObject } from 'node:crypto';
@@ -7,7 +7,7 @@ import type { NotifierOptions } from '../notifier.ts';
 import { withSignature } from './signing.ts';
 import type { PaidTrade } from './store.ts';
 import { amountFields, fundBills } from './trade-view.ts';
-import { formatBeijingTime } from './wire-format.ts';
+import { formatBeijingTime, formatYuan } from './wire-format.ts';
 
 /** Alipay's retry delays after each failed attempt (§2.5), at timeScale 1: 8 sends within 25 h. */
 export const ALIPAY_RETRY_DELAYS_MS: readonly number[] = [
@@ -21,7 +21,34 @@ const ACKNOWLEDGEMENT = 'success';
 const ANSWER_PREVIEW_CHARS = 40;
 
 export async function paymentNotificationBody(paid: PaidTrade, notifyId: string, alipayKey: KeyObject, now: Date): Promise<string> {
+  return new URLSearchParams(await withSignature(tradeParams(paid, notifyId, now), alipayKey)).toString();
+}
+
+/** What a succeeded refund adds to the trade's notice (§2.4); refundedFen is cumulative. */
+export interface RefundNotice {
+  outRequestNo: string;
+  refundedFen: number;
+  refundedAt: Date;
+  /** The refund took the whole amount: the trade is TRADE_CLOSED from then on. */
+  closed: boolean;
+}
+
+/** Sent to the payment's notify_url; each refund its own notify_id, constant across its retries. */
+export async function refundNotificationBody(paid: PaidTrade, refund: RefundNotice, notifyId: string, alipayKey: KeyObject, now: Date): Promise<string> {
   const params: Record<string, string> = {
+    ...tradeParams(paid, notifyId, now),
+    trade_status: refund.closed ? 'TRADE_CLOSED' : 'TRADE_SUCCESS',
+    out_biz_no: refund.outRequestNo,
+    refund_fee: formatYuan(refund.refundedFen),
+    gmt_refund: formatBeijingTime(refund.refundedAt),
+    ...(refund.closed ? { gmt_close: formatBeijingTime(refund.refundedAt) } : {}),
+  };
+  return new URLSearchParams(await withSignature(params, alipayKey)).toString();
+}
+
+/** The fields every notice of a paid trade carries, before signing. */
+function tradeParams(paid: PaidTrade, notifyId: string, now: Date): Record<string, string> {
+  return {
     notify_time: formatBeijingTime(now),
     notify_type: 'trade_status_sync',
     notify_id: notifyId,
@@ -42,7 +69,6 @@ export async function paymentNotificationBody(paid: PaidTrade, notifyId: string,
     gmt_payment: formatBeijingTime(paid.paidAt),
     fund_bill_list: JSON.stringify(fundBills(paid.totalAmountFen)),
   };
-  return new URLSearchParams(await withSignature(params, alipayKey)).toString();
 }
 
 /** A probe is the same notification with its sign corrupted, which a correct receiver refuses. */

@@ -200,7 +200,7 @@ export function statusAt(trade: TradeRow, now: Date): TradeStatus | null {
   return trade.status;
 }
 
-const TRADE_COLUMNS = `app_id AS "appId", out_trade_no AS "outTradeNo", method, seller_id AS "sellerId", subject, body,
+export const TRADE_COLUMNS = `app_id AS "appId", out_trade_no AS "outTradeNo", method, seller_id AS "sellerId", subject, body,
   total_amount_fen AS "totalAmountFen", notify_url AS "notifyUrl", return_url AS "returnUrl", time_expire AS "timeExpire",
   request_fingerprint AS "requestFingerprint", qr_code AS "qrCode", requested_at AS "requestedAt", status,
   trade_no AS "tradeNo", buyer_id AS "buyerId", buyer_logon_id AS "buyerLogonId", created_at AS "createdAt",
@@ -278,28 +278,47 @@ export async function markTradePaidAndEnqueueNotification(
   expectedStatus: TradeStatus | null,
   n: NewNotification | undefined,
 ): Promise<boolean> {
-  const at = (i: number) => `$${NOTIFICATION_PARAMS + i}`;
-  const { rows } = await q.query<{ paid: number }>(
-    `WITH paid AS (
-       UPDATE sandbox_alipay.trades
-          SET status = 'TRADE_SUCCESS', trade_no = ${at(3)}, buyer_id = ${at(4)}, buyer_logon_id = ${at(5)},
-              created_at = ${at(6)}, paid_at = ${at(7)}
-        WHERE app_id = ${at(1)} AND out_trade_no = ${at(2)} AND status IS NOT DISTINCT FROM ${at(8)}
-          AND time_expire > ${at(7)}
+  const at = tradeParam;
+  const updated = await updateTradeAndEnqueueNotification(
+    q,
+    `UPDATE sandbox_alipay.trades
+        SET status = 'TRADE_SUCCESS', trade_no = ${at(3)}, buyer_id = ${at(4)}, buyer_logon_id = ${at(5)},
+            created_at = ${at(6)}, paid_at = ${at(7)}
+      WHERE app_id = ${at(1)} AND out_trade_no = ${at(2)} AND status IS NOT DISTINCT FROM ${at(8)}
+        AND time_expire > ${at(7)}`,
+    [paid.appId, paid.outTradeNo, paid.tradeNo, paid.buyerId, paid.buyerLogonId, paid.createdAt, paid.paidAt, expectedStatus],
+    n,
+  );
+  return updated === 1;
+}
+
+/** The placeholder of an updateTradeAndEnqueueNotification statement's own parameter i (from 1): the notification's come first. */
+export const tradeParam = (i: number): string => `$${NOTIFICATION_PARAMS + i}`;
+
+/**
+ * Runs `update` (an UPDATE of sandbox_alipay.trades without RETURNING, its parameters written
+ * with tradeParam) and, for the updated trade with a notify_url, enqueues `n` when given — in one
+ * statement, so the change and its notification commit together. Returns how many trades changed.
+ */
+export async function updateTradeAndEnqueueNotification(
+  q: Queryable,
+  update: string,
+  params: unknown[],
+  n: NewNotification | undefined,
+): Promise<number> {
+  const { rows } = await q.query<{ updated: number }>(
+    `WITH updated AS (
+       ${update}
        RETURNING app_id AS mch_id, out_trade_no, notify_url
      ), notified AS (
-       SELECT * FROM paid WHERE notify_url IS NOT NULL AND $1::text IS NOT NULL
+       SELECT * FROM updated WHERE notify_url IS NOT NULL AND $1::text IS NOT NULL
      ), enqueued AS (
        ${insertNotificationSql(ALIPAY_SCHEMA, 'notified')}
      )
-     SELECT count(*)::int AS paid FROM paid`,
-    [
-      ...(n ? notificationParams(n) : Array<null>(NOTIFICATION_PARAMS).fill(null)),
-      paid.appId, paid.outTradeNo, paid.tradeNo, paid.buyerId, paid.buyerLogonId, paid.createdAt, paid.paidAt,
-      expectedStatus,
-    ],
+     SELECT count(*)::int AS updated FROM updated`,
+    [...(n ? notificationParams(n) : Array<null>(NOTIFICATION_PARAMS).fill(null)), ...params],
   );
-  return rows[0]?.paid === 1;
+  return rows[0]?.updated ?? 0;
 }
 
 /** alipay.trade.close: only an open (WAIT_BUYER_PAY, unexpired) trade closes; undefined otherwise. */

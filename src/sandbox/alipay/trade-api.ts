@@ -33,8 +33,8 @@ type Recorded = { ok: true; trade: TradeRow } | { ok: false; error: GatewayError
 
 const businessError = (subCode: string, subMsg: string): GatewayError => ({ code: '40004', subCode, subMsg });
 const refused = (subCode: string, subMsg: string): Recorded & { ok: false } => ({ ok: false, error: businessError(subCode, subMsg) });
-const business = (subCode: string, subMsg: string): ApiOutcome => ({ kind: 'error', error: businessError(subCode, subMsg) });
-const invalidParameter = (message: string): ApiOutcome => business('ACQ.INVALID_PARAMETER', message);
+export const business = (subCode: string, subMsg: string): ApiOutcome => ({ kind: 'error', error: businessError(subCode, subMsg) });
+export const invalidParameter = (message: string): ApiOutcome => business('ACQ.INVALID_PARAMETER', message);
 const tradeNotExist = (): ApiOutcome => business('ACQ.TRADE_NOT_EXIST', '交易不存在');
 
 /**
@@ -87,6 +87,15 @@ function reorderConflict(existing: TradeRow, request: TradeRequest, now: Date): 
   return undefined;
 }
 
+/** The query faults, drawn for every read-only call (trade, refund and bill queries): an error or a dead socket. */
+export function queryFault(faults: FaultSwitchboard): ApiOutcome | undefined {
+  if (faults.strikes(faults.current.queryErrorRate)) {
+    return { kind: 'error', error: { code: '20000', subCode: 'ACQ.SYSTEM_ERROR', subMsg: '系统错误 (injected fault)' } };
+  }
+  if (faults.strikes(faults.current.queryTimeoutRate)) return { kind: 'hang_up' };
+  return undefined;
+}
+
 export function tradeApi(deps: TradeApiDeps) {
   const { db, faults } = deps;
   return {
@@ -101,11 +110,8 @@ export function tradeApi(deps: TradeApiDeps) {
     async query(app: App, biz: Record<string, unknown>, now: Date): Promise<ApiOutcome> {
       const ref = parseTradeRef(biz);
       if (!ref.ok) return invalidParameter(ref.message);
-      const fault = faults.current;
-      if (faults.strikes(fault.queryErrorRate)) {
-        return { kind: 'error', error: { code: '20000', subCode: 'ACQ.SYSTEM_ERROR', subMsg: '系统错误 (injected fault)' } };
-      }
-      if (faults.strikes(fault.queryTimeoutRate)) return { kind: 'hang_up' };
+      const fault = queryFault(faults);
+      if (fault) return fault;
       const trade = await findTrade(db, app.appId, ref.value);
       const status = trade && statusAt(trade, now);
       if (!trade || !status) return tradeNotExist();

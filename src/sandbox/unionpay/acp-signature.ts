@@ -30,6 +30,15 @@ export function verifyAcpSignature(fields: AcpFields, publicKey: KeyObject): boo
   return signature !== undefined && signature !== '' && verifySha256WithRsa(publicKey, signedDigest(fields), signature);
 }
 
+/**
+ * "The same message" as the bank judges a repeated orderId: sha256 of the signed fields but certId,
+ * so a resend signed under a renewed certificate still counts as the same.
+ */
+export function requestFingerprintOf(fields: AcpFields): string {
+  const { certId: _certId, ...business } = fields;
+  return createHash('sha256').update(signableString(business), 'utf8').digest('hex');
+}
+
 export function acpSignature(fields: AcpFields, privateKey: KeyObject): Promise<string> {
   return signSha256WithRsa(privateKey, signedDigest(fields));
 }

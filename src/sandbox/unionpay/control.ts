@@ -1,7 +1,9 @@
 // UnionPay's side of the control API: /sandbox/pay names a trade by its orderId (the
-// out_trade_no) and optionally its merId; /sandbox/ledger lists the ledger view's rows.
-import type { LedgerTrade, PayResult, SandboxChannel } from '../channel.ts';
+// out_trade_no) and optionally its merId; /sandbox/ledger and /sandbox/refunds list the ledger and
+// refunds views' rows.
+import type { LedgerRefund, LedgerTrade, PayResult, SandboxChannel } from '../channel.ts';
 import { payTrade, type PaymentDeps } from './payment.ts';
+import { listRefunds } from './refund-store.ts';
 import { findTradesByOrderId, listLedger, type LedgerRow } from './store.ts';
 
 /** The channel's own word for each normalized state: the origRespCode a query answers (messages.ts). */
@@ -27,6 +29,14 @@ export function createUnionpayControl(deps: PaymentDeps): SandboxChannel {
 
     async ledger(filter): Promise<LedgerTrade[]> {
       return (await listLedger(db, filter)).map(toLedgerTrade);
+    },
+
+    async refunds(filter): Promise<LedgerRefund[]> {
+      return (await listRefunds(db, filter)).map((r) => ({
+        ...r,
+        acceptedAt: r.acceptedAt.toISOString(),
+        finishedAt: r.finishedAt?.toISOString() ?? null,
+      }));
     },
   };
 }

@@ -58,6 +58,32 @@ export const httpUrl: FieldRule = (value) => {
   }
 };
 
+/** The ledger keeps fen in a 32-bit integer, like the other channels' ledgers; more is respCode 33. */
+const TXN_AMT_MAX = 2_147_483_647;
+/**
+ * txnTime "must be the current Beijing time": the sandbox accepts 15 minutes either way, the
+ * payTimeout the brief recommends, so a form older than its recommended life is refused.
+ */
+const TXN_TIME_SKEW_MS_MAX = 15 * 60_000;
+
+export const TXN_AMT = matching(/^[1-9]\d{0,11}$/, 'a positive integer number of fen without leading zeros');
+
+// Synchronous answers are not URL-encoded (§3.1): a bare & or bracket would make an echoed
+// reqReserved unparseable, which is why UnionPay asks for base64. A value's "=" is harmless (the
+// first "=" ends the key), so base64 padding passes.
+export const REQ_RESERVED = matching(/^[^&{}[\]]*$/, 'free of & { } [ ] (base64-encode it)');
+
+/** respCode 33 for a well-formed txnAmt above what the ledger keeps. */
+export function amountRefusal(amountFen: number): Refusal | undefined {
+  return amountFen > TXN_AMT_MAX ? refusal('33', `txnAmt above ${TXN_AMT_MAX} fen`) : undefined;
+}
+
+/** respCode 39 for a txnTime (already checked by the acpTime rule) too far from the bank's clock. */
+export function txnTimeRefusal(txnTime: string, now: Date): Refusal | undefined {
+  if (Math.abs(acpTimeOf(txnTime).getTime() - now.getTime()) <= TXN_TIME_SKEW_MS_MAX) return undefined;
+  return refusal('39', `txnTime is more than ${TXN_TIME_SKEW_MS_MAX / 60_000} minutes from the current Beijing time`);
+}
+
 export const MER_ID = /^\d{15}$/;
 // 8–40 alphanumerics: no "-" or "_", unlike WeChat's out_trade_no.
 export const ORDER_ID = /^[0-9A-Za-z]{8,40}$/;

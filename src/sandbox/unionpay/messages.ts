@@ -1,7 +1,9 @@
 // The fields of what the bank sends (before signing): the consume notification (§3.5), the front
-// return, and the query answer (§3.4). One place builds the paid trade's fields, so the
-// notification and a later query always agree.
+// return, the query answer (§3.4) and the file answer (§3.8). One place builds the paid trade's
+// fields, so the notification and a later query always agree.
 import type { AcpFields } from './acp-signature.ts';
+import type { BillFile } from './bill-file.ts';
+import type { FileRequest } from './file-request.ts';
 import type { TransactionQuery } from './query-request.ts';
 import { RESP_MSG, type Refusal, type RespCode } from './resp-codes.ts';
 import type { Settlement, TradeRow } from './store.ts';
@@ -15,13 +17,13 @@ const ENCODING = 'UTF-8';
 const PAY_TYPE = '0001';
 const PAY_CARD_TYPE = '01';
 
-function resp(code: RespCode, detail?: string): AcpFields {
+export function resp(code: RespCode, detail?: string): AcpFields {
   return { respCode: code, respMsg: detail ? `${RESP_MSG[code]}[${detail}]` : RESP_MSG[code] };
 }
 
 /** What every message about one transaction starts with: the product, the message type, and the
  *  transaction's identity (merId, orderId, txnTime). */
-function header(txnType: string, txnSubType: string, id: { merId: string; orderId: string; txnTime: string }): AcpFields {
+export function header(txnType: string, txnSubType: string, id: { merId: string; orderId: string; txnTime: string }): AcpFields {
   return {
     version: VERSION,
     encoding: ENCODING,
@@ -40,9 +42,9 @@ function consumeFields(trade: TradeRow): AcpFields {
   return { ...header('01', '01', trade), txnAmt: String(trade.txnAmt), currencyCode: trade.currencyCode, ...reqReservedOf(trade) };
 }
 
-/** Echoed in every message about the trade when the merchant sent one (§3.4). */
-function reqReservedOf(trade: TradeRow): AcpFields {
-  return trade.reqReserved === null ? {} : { reqReserved: trade.reqReserved };
+/** Echoed in every message about the transaction when the merchant sent one (§3.4). */
+export function reqReservedOf(transaction: { reqReserved: string | null }): AcpFields {
+  return transaction.reqReserved === null ? {} : { reqReserved: transaction.reqReserved };
 }
 
 /** No currency conversion in the sandbox: the settled amount is the amount, in the same currency. */
@@ -81,12 +83,17 @@ export function failedReturnFields(trade: TradeRow, detail: string): AcpFields {
  * payTimeout passed unpaid, which is final (§3.7).
  */
 export function queryAnswerFields(q: TransactionQuery, trade: TradeRow | undefined, now: Date): AcpFields {
-  if (!trade || trade.txnTime !== q.txnTime) return { ...header('00', '00', q), ...resp('34') };
+  if (!trade || trade.txnTime !== q.txnTime) return notFoundAnswerFields(q);
   const orig = origRespCodeOf(trade, now);
   const state: AcpFields = { origRespCode: orig, origRespMsg: RESP_MSG[orig] };
   const paid = trade.settlement ? settlementFields(trade, trade.settlement) : {};
   const amount: AcpFields = { txnAmt: String(trade.txnAmt), currencyCode: trade.currencyCode };
   return { ...header('00', '00', q), ...resp('00'), ...state, ...amount, ...paid, ...reqReservedOf(trade) };
+}
+
+/** respCode 34: no transaction has this orderId and txnTime. */
+export function notFoundAnswerFields(q: TransactionQuery): AcpFields {
+  return { ...header('00', '00', q), ...resp('34') };
 }
 
 /** The channel's own word for the trade's state: the origRespCode a query would answer now. */
@@ -97,6 +104,23 @@ function origRespCodeOf(trade: TradeRow, now: Date): '00' | '01' | '05' {
 
 export function isPastPayTimeout(trade: TradeRow, now: Date): boolean {
   return trade.payTimeout !== null && trade.payTimeout.getTime() <= now.getTime();
+}
+
+/** The answer to fileTransRequest.do: the file, or respCode 98 for a day without transactions. */
+export function fileAnswerFields(r: FileRequest, file: BillFile | undefined): AcpFields {
+  const head: AcpFields = {
+    version: VERSION,
+    encoding: ENCODING,
+    bizType: '000000',
+    txnType: '76',
+    txnSubType: '01',
+    accessType: '0',
+    merId: r.merId,
+    settleDate: r.settleDate,
+    txnTime: r.txnTime,
+    fileType: '00',
+  };
+  return file ? { ...head, ...resp('00'), fileName: file.fileName, fileContent: file.fileContent } : { ...head, ...resp('98') };
 }
 
 /** A refused synchronous request (bad signature, malformed, …): its own fields echoed where usable. */

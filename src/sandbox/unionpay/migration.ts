@@ -61,6 +61,45 @@ CREATE TABLE IF NOT EXISTS sandbox_unionpay.trades (
 CREATE INDEX IF NOT EXISTS trades_order_id ON sandbox_unionpay.trades (order_id);
 CREATE INDEX IF NOT EXISTS trades_created_at ON sandbox_unionpay.trades (created_at);
 
+-- Fen reserved by refunds that are processing or succeeded (a failed refund gives its share back).
+-- Reserved in the same conditional update that checks it fits, so concurrent refunds cannot
+-- together return more than was paid; the constraint says so once more.
+ALTER TABLE sandbox_unionpay.trades ADD COLUMN IF NOT EXISTS refund_reserved integer NOT NULL DEFAULT 0;
+DO $$ BEGIN
+  ALTER TABLE sandbox_unionpay.trades
+    ADD CONSTRAINT trades_refunds_fit CHECK (refund_reserved >= 0 AND refund_reserved <= txn_amt);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- Refunds (txnType 04) as the bank received them on backTransReq.do; their orderId and txnTime are
+-- the refund's own, orig_order_id the consume they return money from.
+CREATE TABLE IF NOT EXISTS sandbox_unionpay.refund_transactions (
+  mer_id              text NOT NULL,
+  order_id            text NOT NULL,
+  txn_time            text NOT NULL,
+  -- Fen.
+  txn_amt             integer NOT NULL CHECK (txn_amt > 0),
+  orig_order_id       text NOT NULL,
+  orig_query_id       text NOT NULL,
+  -- Assigned on acceptance; the answer, the query and the notification carry it.
+  query_id            text NOT NULL UNIQUE,
+  back_url            text NOT NULL,
+  req_reserved        text,
+  -- sha256 of the signed fields but certId and signature: a resend must carry the same fields.
+  request_fingerprint text NOT NULL,
+  state               text NOT NULL CHECK (state IN ('PROCESSING', 'SUCCEEDED', 'FAILED')),
+  accepted_at         timestamptz NOT NULL,
+  -- When the bank finishes it (accepted_at + timeScale × 2 s); rows, so a restarted sandbox finishes it.
+  finish_due_at       timestamptz NOT NULL,
+  finished_at         timestamptz,
+  CONSTRAINT refund_transactions_pkey PRIMARY KEY (mer_id, order_id),
+  FOREIGN KEY (mer_id, orig_order_id) REFERENCES sandbox_unionpay.trades,
+  CHECK ((state = 'PROCESSING') = (finished_at IS NULL))
+);
+CREATE INDEX IF NOT EXISTS refund_transactions_due ON sandbox_unionpay.refund_transactions (finish_due_at) WHERE state = 'PROCESSING';
+CREATE INDEX IF NOT EXISTS refund_transactions_trade ON sandbox_unionpay.refund_transactions (mer_id, orig_order_id);
+CREATE INDEX IF NOT EXISTS refund_transactions_accepted_at ON sandbox_unionpay.refund_transactions (accepted_at);
+
 ${notificationsTableSql(UNIONPAY_SCHEMA)}
 
 -- Every channel's ledger in one shape, for whoever compares the bank with Paycenter. An unpaid
@@ -77,4 +116,16 @@ SELECT 'unionpay'::text AS channel,
        -- currencyCode 156 is the only one the gateway accepts here.
        'CNY'::text AS currency
   FROM sandbox_unionpay.trades;
+
+-- Every channel's refunds in one shape (docs/refunds-and-bills.md); out_trade_no is the consume's orderId.
+CREATE OR REPLACE VIEW sandbox_unionpay.refunds AS
+SELECT 'unionpay'::text AS channel,
+       mer_id AS mch_id,
+       orig_order_id AS out_trade_no,
+       order_id AS out_refund_no,
+       txn_amt::bigint AS amount,
+       lower(state) AS state,
+       accepted_at,
+       finished_at
+  FROM sandbox_unionpay.refund_transactions;
 `;

@@ -18,8 +18,12 @@ export const RESP_MSG = {
   /** txnAmt above the 32-bit integer of fen the sandbox ledger keeps. */
   '33': '交易金额超限',
   '34': '查无此交易',
+  /** A refund of an unknown or unpaid consume (origQryId), or beyond what is left to refund of it. */
+  '35': '原交易不存在或状态不正确',
   /** txnTime further from the bank's clock than the sandbox accepts. */
   '39': '交易不在受理时间范围内',
+  /** A settleDate with no transaction of the merchant: no file (docs/refunds-and-bills.md). */
+  '98': '文件不存在',
 } as const;
 
 export type RespCode = keyof typeof RESP_MSG;

@@ -6,9 +6,15 @@ const BEIJING_OFFSET_MS = 8 * 3600_000;
 const ACP_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
 
 /** YYYYMMDDhhmmss in Beijing time, the spelling of txnTime and payTimeout. */
-function formatAcpTime(at: Date): string {
+export function formatAcpTime(at: Date): string {
   const iso = new Date(at.getTime() + BEIJING_OFFSET_MS).toISOString();
   return iso.slice(0, 19).replace(/[-T:]/g, '');
+}
+
+/** yyyy-MM-dd: the Beijing calendar day the instant falls in. */
+export function beijingDateOf(at: Date): string {
+  const t = formatAcpTime(at);
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}`;
 }
 
 /** The instant a YYYYMMDDhhmmss Beijing time names; undefined unless it is a real calendar time. */

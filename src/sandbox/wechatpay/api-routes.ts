@@ -1,14 +1,22 @@
-// The WeChat Pay API v3 endpoints the sandbox simulates (Native pay: order, query, close), mounted
-// under /sandbox/wechatpay/v3. Every request must carry a valid merchant signature; every answer,
-// errors and 204s included, is signed with the platform key.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// The WeChat Pay API v3 endpoints the sandbox simulates (Native pay: order, query, close; refunds
+// and bills in their own plugins), mounted under /sandbox/wechatpay/v3. Every request must carry a
+// valid merchant signature; every answer, errors and 204s included, is signed with the platform
+// key, except a bill download.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
 import type { Logger } from '../../logger.ts';
+import type { BillPlants } from '../bill-plants.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import { dropConnection } from '../http-replies.ts';
+import type { Notifier } from '../notifier.ts';
 import { keepRawBodies, parseJsonBody, rawBodyOf } from '../raw-body.ts';
 import { verifySha256WithRsa } from '../rsa.ts';
+import { isUnsigned, queryFault, sendError, sendJson } from './api-replies.ts';
+import { wechatpayBillRoutes } from './bill-routes.ts';
 import type { Merchant, MerchantDirectory } from './merchants.ts';
 import { parseNativeOrder } from './native-order.ts';
+import { wechatpayRefundRoutes } from './refund-routes.ts';
+import { refundedAmount } from './refund-store.ts';
 import {
   isFreshTimestamp,
   parseAuthorization,
@@ -16,23 +24,27 @@ import {
   requestSignatureMessage,
   type PlatformSigner,
 } from './signing.ts';
-import { closeUnpaidTrade, findTrade, insertTradeOrFindExisting, type Queryable } from './store.ts';
+import { closeUnpaidTrade, findTrade, insertTradeOrFindExisting } from './store.ts';
 import { toTransaction } from './transaction.ts';
 import { newCodeUrl, newHexToken } from './wire-format.ts';
 
 export const WECHATPAY_API_PREFIX = '/sandbox/wechatpay/v3';
 
 export interface WechatpayApiDeps {
-  db: Queryable;
+  db: pg.Pool;
   log: Logger;
   merchants: MerchantDirectory;
   signer: PlatformSigner;
   faults: FaultSwitchboard;
+  notifier: Notifier;
+  timeScale: number;
+  billPlants: BillPlants;
+  refundFailures: ReadonlySet<string>;
 }
 
 /** Registered with { prefix: WECHATPAY_API_PREFIX }. */
 export function wechatpayApiRoutes(deps: WechatpayApiDeps) {
-  const { db, log, merchants, signer, faults } = deps;
+  const { db, log, merchants, signer, faults, notifier, timeScale, billPlants, refundFailures } = deps;
 
   return async function plugin(api: FastifyInstance): Promise<void> {
     keepRawBodies(api);
@@ -40,7 +52,8 @@ export function wechatpayApiRoutes(deps: WechatpayApiDeps) {
 
     api.addHook('onSend', async (_req, reply, payload) => {
       const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-      reply.headers({ ...(await platformSignatureHeaders(signer, body, Date.now())), 'Request-ID': newHexToken() });
+      const signature = isUnsigned(reply) ? {} : await platformSignatureHeaders(signer, body, Date.now());
+      reply.headers({ ...signature, 'Request-ID': newHexToken() });
       return payload;
     });
 
@@ -106,12 +119,13 @@ export function wechatpayApiRoutes(deps: WechatpayApiDeps) {
         const mchid = req.query.mchid;
         if (typeof mchid !== 'string' || mchid === '') return sendError(reply, 400, 'PARAM_ERROR', 'query parameter mchid is required');
         if (mchid !== merchant.mchId) return sendError(reply, 400, 'PARAM_ERROR', 'mchid does not match the signing merchant');
-        const fault = faults.current;
-        if (faults.strikes(fault.queryErrorRate)) return sendError(reply, 500, 'SYSTEM_ERROR', 'system error (injected fault)');
-        if (faults.strikes(fault.queryTimeoutRate)) return dropConnection(req, reply);
+        const faulted = queryFault(faults, req, reply);
+        if (faulted) return faulted;
         const trade = await findTrade(db, merchant.mchId, req.params.outTradeNo);
         if (!trade) return sendError(reply, 404, 'ORDER_NOT_EXIST', 'order does not exist');
-        return sendJson(reply, 200, toTransaction(trade));
+        // A paid trade with a refund under way or done reads REFUND (channels.md §1.6: still paid).
+        const refunding = trade.state === 'SUCCESS' && (await refundedAmount(db, merchant.mchId, trade.outTradeNo, new Date())) > 0;
+        return sendJson(reply, 200, toTransaction(trade, refunding));
       },
     );
 
@@ -130,6 +144,9 @@ export function wechatpayApiRoutes(deps: WechatpayApiDeps) {
       if (trade.state === 'SUCCESS') return sendError(reply, 400, 'ORDER_PAID', 'the order is paid and cannot be closed');
       throw new Error(`trade ${merchant.mchId}/${outTradeNo} is NOTPAY yet closing it changed nothing`);
     });
+
+    await api.register(wechatpayRefundRoutes({ pool: db, faults, notifier, timeScale, refundFailures, authenticated }));
+    await api.register(wechatpayBillRoutes({ db, faults, billPlants, authenticated }));
   };
 }
 
@@ -152,13 +169,4 @@ async function authenticate(req: FastifyRequest, merchants: MerchantDirectory): 
     else return merchant;
   }
   return reason;
-}
-
-function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  // Serialized here, once: the onSend hook signs exactly these bytes.
-  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
-}
-
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return sendJson(reply, status, { code, message });
 }

@@ -1,9 +1,10 @@
-// WeChat Pay's side of the control API: the buyer paying a trade, and the ledger view of trades.
+// WeChat Pay's side of the control API: the buyer paying a trade, and the ledger views of trades and refunds.
 import type { Logger } from '../../logger.ts';
-import { toLedgerTrade, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
 import type { Notifier } from '../notifier.ts';
 import type { MerchantDirectory } from './merchants.ts';
 import { buildPaymentNotification } from './notification-envelope.ts';
+import { listRefundLedger } from './refund-store.ts';
 import {
   findTrade,
   findTradesByOutTradeNo,
@@ -81,6 +82,15 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
 
     async ledger(filter): Promise<LedgerTrade[]> {
       return (await listLedger(db, filter)).map((row) => toLedgerTrade('wechatpay', NORMALIZED_STATE, row));
+    },
+
+    async refunds(filter): Promise<LedgerRefund[]> {
+      return (await listRefundLedger(db, filter)).map((row) => ({
+        ...row,
+        channel: 'wechatpay',
+        acceptedAt: row.acceptedAt.toISOString(),
+        finishedAt: row.finishedAt?.toISOString() ?? null,
+      }));
     },
   };
 }

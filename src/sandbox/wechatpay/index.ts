@@ -1,5 +1,6 @@
-// WeChat Pay API v3 as the sandbox simulates it (channels.md §1): Native orders, query and close
-// under /sandbox/wechatpay/v3, merchant registration, the buyer's payment and its notifications.
+// WeChat Pay API v3 as the sandbox simulates it (channels.md §1): Native orders, query and close,
+// refunds and trade bills under /sandbox/wechatpay/v3, merchant registration, the buyer's payment,
+// and the payment and refund notifications.
 import { Notifier } from '../notifier.ts';
 import { keyLoader } from '../rsa.ts';
 import type { SimulatedChannel } from '../channel.ts';
@@ -9,14 +10,15 @@ import { wechatpayMerchantRoutes } from './merchant-routes.ts';
 import { MerchantDirectory } from './merchants.ts';
 import { WECHATPAY_NOTIFY_TIMEOUT_MS, WECHATPAY_RETRY_DELAYS_MS, wechatpayNotificationSender } from './notification-send.ts';
 import { loadOrCreatePlatformKey } from './platform-key.ts';
+import { REFUNDS_MIGRATION_SQL } from './refund-store.ts';
 import { WECHATPAY_MIGRATION_SQL, WECHATPAY_SCHEMA } from './store.ts';
 
 export const wechatpaySandbox: SimulatedChannel = {
   name: 'wechatpay',
-  migrationSql: WECHATPAY_MIGRATION_SQL,
+  migrationSql: WECHATPAY_MIGRATION_SQL + REFUNDS_MIGRATION_SQL,
 
   create(ctx) {
-    const { db, log, faults, timeScale } = ctx;
+    const { db, log, faults, timeScale, billPlants, refundFailures } = ctx;
     const notifyTimeoutMs = ctx.notifyTimeoutMs ?? WECHATPAY_NOTIFY_TIMEOUT_MS;
     const platformKey = keyLoader(() => loadOrCreatePlatformKey(db));
     const merchants = new MerchantDirectory(db);
@@ -36,7 +38,10 @@ export const wechatpaySandbox: SimulatedChannel = {
 
       async register(app) {
         const signer = await platformKey();
-        await app.register(wechatpayApiRoutes({ db, log, merchants, signer, faults }), { prefix: WECHATPAY_API_PREFIX });
+        await app.register(
+          wechatpayApiRoutes({ db, log, merchants, signer, faults, notifier, timeScale, billPlants, refundFailures }),
+          { prefix: WECHATPAY_API_PREFIX },
+        );
         await app.register(wechatpayMerchantRoutes({ merchants, platformKey: signer }));
       },
 

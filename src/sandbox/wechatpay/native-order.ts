@@ -1,5 +1,6 @@
 // The body of POST /v3/pay/transactions/native, checked field by field against channels.md §1.1.
 import { requestFingerprint } from '../fingerprint.ts';
+import { OUT_TRADE_NO, isAmountFen, isNotifyUrl, isObject, isShortString } from './request-fields.ts';
 
 export interface NativeOrder {
   appid: string;
@@ -17,14 +18,10 @@ export interface NativeOrder {
 
 export type NativeOrderParse = { ok: true; order: NativeOrder } | { ok: false; message: string };
 
-const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*]{6,32}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const DESCRIPTION_MAX_CHARS = 127;
 const ATTACH_MAX_CHARS = 128;
-const NOTIFY_URL_MAX_CHARS = 256;
 const ID_MAX_CHARS = 32;
-/** amount.total is a signed 32-bit int of fen at WeChat. */
-const AMOUNT_TOTAL_MAX = 2_147_483_647;
 
 export function parseNativeOrder(body: unknown): NativeOrderParse {
   if (!isObject(body)) return fail('request body must be a JSON object');
@@ -39,7 +36,7 @@ export function parseNativeOrder(body: unknown): NativeOrderParse {
   if (attach !== undefined && !isShortString(attach, ATTACH_MAX_CHARS)) return fail('attach must be a string of at most 128 characters');
   if (!isObject(amount)) return fail('amount is required');
   const { total, currency } = amount;
-  if (typeof total !== 'number' || !Number.isInteger(total) || total <= 0 || total > AMOUNT_TOTAL_MAX) {
+  if (!isAmountFen(total)) {
     return fail('amount.total must be a positive integer number of fen');
   }
   if (currency !== undefined && currency !== 'CNY') return fail('amount.currency must be CNY');
@@ -69,23 +66,4 @@ export function parseNativeOrder(body: unknown): NativeOrderParse {
 
 function fail(message: string): NativeOrderParse {
   return { ok: false, message };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Limits count characters (code points), not UTF-8 bytes. */
-function isShortString(v: unknown, maxChars: number): v is string {
-  return typeof v === 'string' && v.length > 0 && [...v].length <= maxChars;
-}
-
-function isNotifyUrl(v: unknown): v is string {
-  if (typeof v !== 'string' || v.length > NOTIFY_URL_MAX_CHARS || v.includes('?') || v.includes('#')) return false;
-  try {
-    const url = new URL(v);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }

@@ -212,6 +212,15 @@ export async function findTrade(q: Queryable, mchId: string, outTradeNo: string)
   return rows[0];
 }
 
+/** The trade, row-locked until the transaction `tx` ends: refunds of one trade are decided one at a time. */
+export async function lockTrade(tx: Queryable, mchId: string, outTradeNo: string): Promise<TradeRow | undefined> {
+  const { rows } = await tx.query<TradeRow>(
+    `SELECT ${TRADE_COLUMNS} FROM sandbox_wechatpay.trades WHERE mch_id = $1 AND out_trade_no = $2 FOR UPDATE`,
+    [mchId, outTradeNo],
+  );
+  return rows[0];
+}
+
 /** All merchants' trades with this out_trade_no (normally one), optionally narrowed to a merchant. */
 export async function findTradesByOutTradeNo(
   q: Queryable,

@@ -3,20 +3,26 @@
 import { formatBeijingTime } from './wire-format.ts';
 import type { TradeRow, TradeState } from './store.ts';
 
-const TRADE_STATE_DESC: Record<TradeState, string> = {
+/** The ledger's states, and REFUND: a paid trade with a refund under way or done (§1.6, still paid). */
+type WireTradeState = TradeState | 'REFUND';
+
+const TRADE_STATE_DESC: Record<WireTradeState, string> = {
   SUCCESS: '支付成功',
+  REFUND: '转入退款',
   NOTPAY: '订单未支付',
   CLOSED: '订单已关闭',
 };
 
-export function toTransaction(trade: TradeRow): Record<string, unknown> {
+/** `refunding`: the paid trade has a refund that is not closed, so it reads REFUND. */
+export function toTransaction(trade: TradeRow, refunding = false): Record<string, unknown> {
+  const state: WireTradeState = refunding ? 'REFUND' : trade.state;
   const common = {
     appid: trade.appId,
     mchid: trade.mchId,
     out_trade_no: trade.outTradeNo,
     trade_type: 'NATIVE',
-    trade_state: trade.state,
-    trade_state_desc: TRADE_STATE_DESC[trade.state],
+    trade_state: state,
+    trade_state_desc: TRADE_STATE_DESC[state],
     attach: trade.attach ?? '',
   };
   if (trade.state !== 'SUCCESS') {

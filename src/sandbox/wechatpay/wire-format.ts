@@ -9,6 +9,21 @@ export function formatBeijingTime(at: Date): string {
   return new Date(at.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
 }
 
+/** yyyy-MM-dd HH:mm:ss in Beijing time, as the trade bill writes 交易时间. */
+export function formatBeijingDateTime(at: Date): string {
+  return formatBeijingTime(at).slice(0, 19).replace('T', ' ');
+}
+
+/** The Beijing calendar day (yyyy-MM-dd) of an instant: the day of a bill. */
+export function beijingDate(at: Date): string {
+  return formatBeijingTime(at).slice(0, 10);
+}
+
+/** Yuan with exactly two decimals, as the bill writes amounts; fen are whole and non-negative. */
+export function formatYuan(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+}
+
 /** yyyyMMdd[HHmmss] in Beijing time, the date prefix of WeChat's ids. */
 function beijingDigits(at: Date, withTime: boolean): string {
   const iso = new Date(at.getTime() + BEIJING_OFFSET_MS).toISOString();
@@ -33,6 +48,11 @@ export function randomAlphanumeric(length: number): string {
 /** 28 digits like 4200001234202401011234567890: "4200" + date + 16 random digits (unique per day in practice). */
 export function newTransactionId(at: Date): string {
   return '4200' + beijingDigits(at, false) + randomDigits(16);
+}
+
+/** 29 digits like WeChat's refund_id: "50300" + date + 16 random digits. */
+export function newRefundId(at: Date): string {
+  return '50300' + beijingDigits(at, false) + randomDigits(16);
 }
 
 /** EV- + timestamp + 12 random digits; reused across every retry of the same notification. */
