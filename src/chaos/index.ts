@@ -1,12 +1,13 @@
 // `paycenter chaos`: the sandbox bank, N Paycenter processes and a business receiver, a workload
 // of shoppers, every fault we know of, and then — once the faults are healed and the system is
-// quiet — a check of G1–G6 against the databases. Exit status 1 on any violation.
+// quiet — a check of G1–G6 against the databases and a reconciliation of every channel's bill (R).
+// Exit status 1 on any violation.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../logger.ts';
-import { createPool } from '../store/db.ts';
+import { createPool, type Queryable } from '../store/db.ts';
 import { findDefaultApp } from '../store/apps.ts';
 import { newWebhookSecret } from '../domain/webhook-signature.ts';
 import { createScratchDatabase, openServer } from '../harness/processes.ts';
@@ -20,6 +21,7 @@ import { seededRng } from './random.ts';
 import { checkInvariants, formatInvariantTable } from './invariants.ts';
 import type { InvariantResult, WorkloadLog } from './types.ts';
 import { progressLine } from './progress.ts';
+import { reconcileRun, runDays } from './reconcile.ts';
 
 const QUIET_REPORT_EVERY_MS = 10_000;
 
@@ -44,6 +46,8 @@ export interface ChaosReport {
   durationMs: number;
   workload: WorkloadStats;
   faultCounts: FaultCounts;
+  /** Refunds at the end, by kind (merchant, duplicate, late) and state. */
+  refunds: Record<string, Record<string, number>>;
   /** What was still in flight when the check ran (all zero when the system went quiet). */
   inFlight: InFlight;
   quiet: boolean;
@@ -57,6 +61,7 @@ function paycenterEnv(apiKey: string, webhookUrl: string, webhookSecret: string)
     PAYCENTER_API_KEY: apiKey,
     PAYCENTER_QUERY_SCHEDULE: '1000,1000,2000,2000,3000,3000,5000',
     PAYCENTER_EXCEPTION_QUERY_INTERVAL_MS: '2000',
+    PAYCENTER_REFUND_QUERY_SCHEDULE: '1000,2000,3000,5000',
     PAYCENTER_DUPLICATE_WINDOW_MS: '120000',
     PAYCENTER_WEBHOOK_URL: webhookUrl,
     PAYCENTER_WEBHOOK_SECRET: webhookSecret,
@@ -76,7 +81,7 @@ function paycenterEnv(apiKey: string, webhookUrl: string, webhookSecret: string)
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   // Terminated connections make embedded PostgreSQL complain on purpose; only errors are news.
   const log = createLogger('error', 'paycenter-chaos');
-  const started = Date.now();
+  const started = new Date();
   const cleanup: (() => Promise<void>)[] = [];
   const runCleanup = async () => {
     for (const step of cleanup.reverse().splice(0)) await step().catch(() => undefined);
@@ -131,7 +136,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         say(`chaos: a fault step failed: ${String(err).slice(0, 2_000)}`);
       },
     });
-    const workloadLog: WorkloadLog = { forged: [] };
+    const workloadLog: WorkloadLog = { forged: [], refunds: [] };
     let done = 0;
     const progress = progressLine(() => ({
       done,
@@ -160,10 +165,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const inFlight = await waitForQuiet(pool, opts.quietTimeoutMs, (f) => {
       if (Date.now() - lastSaid < QUIET_REPORT_EVERY_MS) return;
       lastSaid = Date.now();
-      say(`chaos: still in flight: ${f.openOrders} orders, ${f.openAttempts} attempts, ${f.pendingDeliveries} deliveries, ${f.pendingNotifications} notifications`);
+      say(`chaos: still in flight: ${f.openOrders} orders, ${f.openAttempts} attempts, ${f.pendingRefunds} refunds ` +
+        `(${f.bankRefundsProcessing} processing at a bank), ${f.pendingDeliveries} deliveries, ${f.pendingNotifications} notifications`);
     });
     const quiet = isQuiet(inFlight);
     const invariants = await checkInvariants({ paycenter: pool, business: businessPool }, workloadLog, { appId: app.id });
+    // After G1–G6 are read: a difference's action (a query, an EXCEPTION) must not change what they judge.
+    say('chaos: reconciling every channel\'s bill of the run');
+    invariants.push(await reconcileRun(() => cluster.liveUrls()[0], apiKey, runDays(started, new Date())));
+    const refunds = await countRefunds(pool, app.id);
     const ok = quiet && invariants.every((r) => r.violations.length === 0);
     return {
       seed: opts.seed,
@@ -172,9 +182,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       faults: [...opts.faults],
       database: server.source,
       redis: opts.redis,
-      durationMs: Date.now() - started,
+      durationMs: Date.now() - started.getTime(),
       workload,
       faultCounts: faults.counts,
+      refunds,
       inFlight,
       quiet,
       invariants,
@@ -199,6 +210,10 @@ export function formatChaosReport(r: ChaosReport): string {
     `  workload: ${w.paidAtBank} paid at the bank (${Object.entries(w.paidAtBankBy).map(([c, n]) => `${c} ${n}`).join(', ')}), ${w.switches} channel switches (${w.closedPayTries} closed attempts paid anyway, ` +
       `all refused unless G1/G3 say otherwise), ${w.forged} forged notifications, ${w.waits} waitForPayment calls, ` +
       `${w.withoutOrder} purchases left without an order${withoutOrderWhy(w)}, ${w.requestErrors} requests failed and retried`,
+    `  refunds: ${w.refunds.asked} asked (${w.refunds.replays} replays of a refund number), ${w.refunds.accepted} accepted, ` +
+      `refused: ${countsText(w.refunds.refusedBecause)}; at the end ${countsText(r.refunds.merchant ?? {})}`,
+    `  duplicate payments: ${w.doublePays.paidTwice} of ${w.doublePays.tried} buyers paid twice; automatic refunds ${countsText(r.refunds.duplicate ?? {})}`,
+    `  late payments: ${w.latePays.paid} of ${w.latePays.tried} buyers paid after the close; automatic refunds ${countsText(r.refunds.late ?? {})}`,
     r.quiet
       ? '  quiet: nothing left in flight when checked'
       : `  NOT QUIET when checked: ${JSON.stringify(r.inFlight)}`,
@@ -210,9 +225,24 @@ export function formatChaosReport(r: ChaosReport): string {
   return lines.join('\n');
 }
 
+/** `{a: 2, b: 1}` as "2 a, 1 b", or "none". */
+function countsText(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).map(([what, n]) => `${n} ${what}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+async function countRefunds(q: Queryable, appId: string): Promise<Record<string, Record<string, number>>> {
+  const { rows } = await q.query<{ kind: string; state: string; n: number }>(
+    'SELECT kind, state, count(*)::int AS n FROM refunds WHERE app_id = $1 GROUP BY 1, 2 ORDER BY 1, 2',
+    [appId],
+  );
+  const counts: Record<string, Record<string, number>> = {};
+  for (const r of rows) (counts[r.kind] ??= {})[r.state] = r.n;
+  return counts;
+}
+
 function withoutOrderWhy(w: WorkloadStats): string {
-  const reasons = Object.entries(w.withoutOrderBecause).map(([why, n]) => `${n} ${why}`);
-  return reasons.length === 0 ? '' : ` (every try failed; last answers: ${reasons.join(', ')})`;
+  return w.withoutOrder === 0 ? '' : ` (every try failed; last answers: ${countsText(w.withoutOrderBecause)})`;
 }
 
 export const CHAOS_FAULT_KINDS = Object.keys(FAULT_KINDS) as FaultKind[];

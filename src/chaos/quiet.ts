@@ -1,10 +1,13 @@
 // "The system went quiet": nothing is left in flight anywhere — no order or attempt waiting for
-// an answer (or closing at its channel), no delivery owed to the receiver, no notification the bank still means to send.
+// an answer (or closing at its channel), no refund waiting for the channel's word, no refund a bank
+// is still processing, no delivery owed to the receiver, no notification the bank still means to send.
 import type { Queryable } from '../store/db.ts';
 
 export interface InFlight {
   openOrders: number;
   openAttempts: number;
+  pendingRefunds: number;
+  bankRefundsProcessing: number;
   pendingDeliveries: number;
   pendingNotifications: number;
 }
@@ -20,6 +23,10 @@ async function readInFlight(q: Queryable): Promise<InFlight> {
     `SELECT
        (SELECT count(*) FROM orders WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION'))::int AS "openOrders",
        (SELECT count(*) FROM payment_attempts WHERE state IN ('CREATING', 'PENDING', 'CLOSING'))::int AS "openAttempts",
+       (SELECT count(*) FROM refunds WHERE state = 'PENDING')::int AS "pendingRefunds",
+       (SELECT count(*) FROM sandbox_wechatpay.refunds WHERE state = 'processing')::int
+         + (SELECT count(*) FROM sandbox_alipay.refunds WHERE state = 'processing')::int
+         + (SELECT count(*) FROM sandbox_unionpay.refunds WHERE state = 'processing')::int AS "bankRefundsProcessing",
        (SELECT count(*) FROM deliveries WHERE state = 'pending')::int AS "pendingDeliveries",
        (SELECT count(*) FROM sandbox_wechatpay.notifications WHERE state = 'pending')::int
          + (SELECT count(*) FROM sandbox_alipay.notifications WHERE state = 'pending')::int

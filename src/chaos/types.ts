@@ -10,12 +10,13 @@ export const INBOX_TABLE = 'paycenter_inbox';
 export const EFFECTS_TABLE = 'chaos_effects';
 
 export const INVARIANTS = {
-  G1: 'Every trade the sandbox ledger shows paid is PAID in Paycenter',
+  G1: 'Every trade paid at the bank is PAID in Paycenter or refunded automatically',
   G2: 'One order per logical submission',
-  G3: 'No order kept paid twice',
+  G3: 'Collected minus refunded at the channel is what each order keeps',
   G4: 'The receiver applied each event exactly once and received every event',
   G5: 'No forged notification changed anything',
   G6: 'Every state change in the audit follows the transition table',
+  R: 'The final reconciliation finds nothing unexplained',
 } as const;
 
 export type InvariantName = keyof typeof INVARIANTS;
@@ -42,4 +43,19 @@ export interface WorkloadLog {
    * by its body even when nothing inside could be read.
    */
   forged: { channel: string; outTradeNo: string; kind: string; body: string }[];
+  /** Every refund the workload asked for that Paycenter answered, with its answer (G3 checks what was accepted is stored so). */
+  refunds: RefundAsk[];
+}
+
+export interface RefundAsk {
+  orderId: string;
+  merchantRefundNo: string;
+  amount: number;
+  /** A replay of an earlier ask's number: with the same body, or another amount. */
+  replay?: 'same' | 'different';
+  status: number;
+  /** The error code of a refusal. */
+  code?: string;
+  /** The refund answered on 200 or 201. */
+  refundId?: string;
 }

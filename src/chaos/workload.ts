@@ -4,10 +4,14 @@
 // to another —, paid at the bank at a random moment (some after expiry), closed by the merchant,
 // or abandoned; some buyers wait with the client kit's waitForPayment, some attempts get forged
 // notifications, and some buyers try to pay an attempt Paycenter closed when they switched.
+// Money that must go back: some paid orders get merchant refunds (workload-refunds.ts), some
+// buyers pay one order on two channels at once, and some pay an Alipay QR code after the merchant
+// closed its order.
 import { createPaycenterClient, type EventHub } from '../client/index.ts';
 import type { PayAction } from '../channels/types.ts';
 import { buyerPays, openCashier } from '../harness/buyer.ts';
 import type { Forgers } from './forgers.ts';
+import { askRefunds, newRefundStats, type Answer, type RefundStats } from './workload-refunds.ts';
 import type { Rng } from './random.ts';
 import { PURCHASE_METADATA_KEY, type WorkloadLog } from './types.ts';
 
@@ -42,11 +46,11 @@ export interface WorkloadStats {
   forged: number;
   waits: number;
   requestErrors: number;
-}
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- whatever Paycenter answers
+  refunds: RefundStats;
+  /** Buyers who paid one order through Alipay (its QR left CLOSING by a switch) and another channel at once; `paidTwice`: the bank took both. */
+  doublePays: { tried: number; paidTwice: number };
+  /** Buyers who paid an Alipay QR code after the merchant closed its order; `paid`: the bank took it. */
+  latePays: { tried: number; paid: number };
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -62,6 +66,14 @@ const PAY_OPTIONS: readonly { channel: string; method: string }[] = [
   { channel: 'unionpay', method: 'gateway' },
 ];
 const SWITCH_SHARE = 0.3;
+/** Shares of purchases that pay twice at once, and that pay after the merchant's close. */
+const DOUBLE_PAY_SHARE = 0.05;
+const LATE_PAY_SHARE = 0.05;
+/** Share of orders paid at the bank whose merchant then refunds (about 10 % of purchases). */
+const REFUND_SHARE = 0.25;
+/** An Alipay QR code nobody scanned: a switch or a close leaves its attempt CLOSING, still payable until its expiry. */
+const ALIPAY_QR = { channel: 'alipay', method: 'qr' };
+const AFTER_ALIPAY_QR = PAY_OPTIONS.filter((o) => o.channel !== 'alipay');
 
 interface Payment {
   id: string;
@@ -83,6 +95,9 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     forged: 0,
     waits: 0,
     requestErrors: 0,
+    refunds: newRefundStats(),
+    doublePays: { tried: 0, paidTwice: 0 },
+    latePays: { tried: 0, paid: 0 },
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -148,6 +163,15 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     return answer.body?.error?.orderId as string | undefined;
   };
 
+  /** The buyer pays at the bank; true when the bank took the money. */
+  const buyerPaid = async (payment: { channel: string; outTradeNo: string; action: PayAction | null }): Promise<boolean> => {
+    const paid = await buyerPays(opts.sandboxUrl, payment).catch(() => undefined);
+    if (paid?.status !== 200) return false;
+    stats.paidAtBank += 1;
+    stats.paidAtBankBy[payment.channel] = (stats.paidAtBankBy[payment.channel] ?? 0) + 1;
+    return true;
+  };
+
   /** Several concurrent pay calls, as a double-clicking buyer makes; the answer of one that succeeded. */
   const pay = async (rng: Rng, orderId: string, option: { channel: string; method: string }) => {
     const calls = await Promise.all(Array.from({ length: rng.int(1, 3) }, () => api(rng, 'POST', `/v1/orders/${orderId}/pay`, option)));
@@ -187,11 +211,38 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     const old = first && switched.order.payments.find((p) => p.id === first.id);
     if (old?.state === 'CLOSED' && rng.chance(0.3)) {
       stats.closedPayTries += 1;
-      const tried = await buyerPays(opts.sandboxUrl, { outTradeNo: old.outTradeNo, action: null }).catch(() => undefined);
-      if (tried?.status === 200) stats.paidAtBank += 1;
+      await buyerPaid({ ...old, action: null });
     }
     return switched.payment;
   };
+
+  /**
+   * Opens an Alipay QR code, switches to WeChat Pay or UnionPay (the QR's attempt is left CLOSING),
+   * then pays both at once: Paycenter must keep one and refund the other in full.
+   */
+  const payTwice = async (rng: Rng, orderId: string): Promise<boolean> => {
+    const qr = (await pay(rng, orderId, ALIPAY_QR))?.payment;
+    const other = qr && (await pay(rng, orderId, rng.pick(AFTER_ALIPAY_QR)))?.payment;
+    if (!qr || !other) return false;
+    stats.doublePays.tried += 1;
+    const paid = await Promise.all([buyerPaid({ ...qr, action: null }), buyerPaid(other)]);
+    if (paid.every(Boolean)) stats.doublePays.paidTwice += 1;
+    return paid.some(Boolean);
+  };
+
+  /** Opens an Alipay QR code, the merchant closes the order, then the buyer scans and pays it: a late payment, refunded in full. */
+  const payAfterClose = async (rng: Rng, orderId: string): Promise<void> => {
+    const qr = (await pay(rng, orderId, ALIPAY_QR))?.payment;
+    if (!qr) return;
+    const closed = await api(rng, 'POST', `/v1/orders/${orderId}/close`);
+    if (closed?.status !== 200) return;
+    stats.latePays.tried += 1;
+    await sleep(rng.int(0, 1_000));
+    if (await buyerPaid({ ...qr, action: null })) stats.latePays.paid += 1;
+  };
+
+  const refund = (rng: Rng, order: { id: string; amount: number; purchase: string }) =>
+    rng.chance(REFUND_SHARE) ? askRefunds(rng, api, order, log, stats.refunds) : undefined;
 
   const shopper = async (n: number): Promise<void> => {
     const rng = opts.rng.fork(`purchase-${n}`);
@@ -218,18 +269,19 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       stats.withoutOrderBecause[lastFailure] = (stats.withoutOrderBecause[lastFailure] ?? 0) + 1;
       return;
     }
+    const order = { id: orderId, amount, purchase };
     const fate = rng.next();
-    if (fate < 0.75) {
+    if (fate < DOUBLE_PAY_SHARE) {
+      if (await payTwice(rng, orderId)) await refund(rng, order);
+    } else if (fate < DOUBLE_PAY_SHARE + LATE_PAY_SHARE) {
+      await payAfterClose(rng, orderId);
+    } else if (fate < 0.75) {
       const payment = await choosePayment(rng, orderId);
       if (!payment) return;
       if (rng.chance(0.15)) await forge(rng, payment.channel, payment.outTradeNo, amount);
       // Some buyers pay after the order expired: the bank must refuse them (closed there first).
       await sleep(rng.int(0, expiresInSeconds * 1_200));
-      const paid = await buyerPays(opts.sandboxUrl, payment).catch(() => undefined);
-      if (paid?.status === 200) {
-        stats.paidAtBank += 1;
-        stats.paidAtBankBy[payment.channel] = (stats.paidAtBankBy[payment.channel] ?? 0) + 1;
-      }
+      if (await buyerPaid(payment)) await refund(rng, order);
       if (rng.chance(0.3)) {
         const live = opts.liveUrls();
         if (live.length === 0) return;

@@ -56,18 +56,10 @@ export async function settleRefundTotals(tx: Tx, attemptId: string, amountMinor:
   });
 }
 
-export interface NewRefund {
-  id: string;
-  orderId: string;
-  attemptId: string;
-  appId: string;
-  kind: RefundKind;
-  merchantRefundNo: string | null;
-  outRefundNo: string;
-  amountMinor: number;
-  currency: string;
-  reason: string | null;
-}
+export type NewRefund = Pick<
+  RefundRow,
+  'id' | 'orderId' | 'attemptId' | 'appId' | 'kind' | 'merchantRefundNo' | 'outRefundNo' | 'amountMinor' | 'currency' | 'reason'
+>;
 
 /** Inserts a PENDING refund with its audit row; null when the app's merchantRefundNo is taken. */
 export async function insertRefund(tx: Tx, r: NewRefund, auditReason: string): Promise<RefundRow | null> {

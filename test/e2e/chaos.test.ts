@@ -1,5 +1,6 @@
 // The short chaos profile that CI runs on every submission: `paycenter chaos` as a user runs it,
-// about 200 purchases with every fault on, and its report must show zero violations.
+// about 200 purchases with every fault on — refunds, double and late payments among them —, and
+// its report must show zero violations, the final reconciliation included.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
@@ -37,6 +38,15 @@ describe('paycenter chaos, short profile', () => {
     expect(checked.G4).toBeGreaterThan(100);
     expect(checked.G6).toBeGreaterThan(500);
     expect(report.faultCounts.kills).toBeGreaterThan(0);
+    // Money that goes back: merchant refunds, duplicate and late payments refunded in full, and the
+    // final reconciliation of every channel's bill.
+    expect(report.invariants.map((i: { name: string }) => i.name)).toEqual(['G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'R']);
+    expect(checked.R).toBeGreaterThan(50);
+    expect(report.workload.refunds.accepted).toBeGreaterThan(0);
+    // At least: a refund whose answer was lost with a killed process is made all the same.
+    expect(report.refunds.merchant.SUCCEEDED).toBeGreaterThanOrEqual(report.workload.refunds.accepted);
+    expect(report.refunds.duplicate.SUCCEEDED).toBeGreaterThan(0);
+    expect(report.refunds.late.SUCCEEDED).toBeGreaterThan(0);
   }, 600_000);
 
   it('refuses an unknown fault kind', async () => {

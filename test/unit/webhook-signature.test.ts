@@ -104,7 +104,7 @@ describe('verifyWebhook', () => {
 
   it.each([
     ['a body whose id is not the webhook-id', { id: 'evt_other' }, /not the signed webhook-id/],
-    ['an unknown event type', { type: 'refund.succeeded' }, /upgrade paycenter\/client/],
+    ['an unknown event type', { type: 'subscription.renewed' }, /upgrade paycenter\/client/],
     ['an event without an order', { data: {} }, /data.order/],
     ['a non-integer sequence', { sequence: '2' }, /sequence/],
   ])('a correctly signed body that is %s is bad_payload', (_name, patch, message) => {

@@ -1,23 +1,35 @@
-// G6: the transition audit against the domain's transition tables and against the rows it describes.
+// G6: the transition audit (orders, attempts, refunds) against the domain's transition tables and
+// against the rows it describes.
 import type { Queryable } from '../../store/db.ts';
-import { ATTEMPT_STATES, ORDER_STATES, isAllowedTransition, type Entity } from '../../domain/states.ts';
+import { ATTEMPT_STATES, ORDER_STATES, isAllowedTransition } from '../../domain/states.ts';
+import { REFUND_STATES, refundTransitions, type RefundState } from '../../domain/refunds.ts';
 import type { InvariantResult } from '../types.ts';
 import { countOf, invariantResult, ViolationList } from './result.ts';
 
 /** Stands for from_state NULL (the creation row) in the allowed set, so the join stays an equality. */
 const CREATION = '';
 
+/** A refund is made PENDING and ends on the channel's word (domain/refunds.ts). */
+function isAllowedRefundTransition(from: string | null, to: string): boolean {
+  if (from === null) return to === 'PENDING';
+  return refundTransitions[from as RefundState]?.includes(to as RefundState) ?? false;
+}
+
 /**
- * Every (entity, from, to) the domain allows, creation rows included, enumerated through
- * isAllowedTransition so the tables in states.ts stay the one source of truth.
+ * Every (entity, from, to) the domain allows, creation rows included, enumerated through the
+ * domain's own checks so the tables in states.ts and refunds.ts stay the one source of truth.
  */
-function allowedTransitions(): { entity: Entity; from: string; to: string }[] {
-  const allowed: { entity: Entity; from: string; to: string }[] = [];
-  const entities: [Entity, readonly string[]][] = [['order', ORDER_STATES], ['attempt', ATTEMPT_STATES]];
-  for (const [entity, states] of entities) {
+function allowedTransitions(): { entity: string; from: string; to: string }[] {
+  const allowed: { entity: string; from: string; to: string }[] = [];
+  const entities: [string, readonly string[], (from: string | null, to: string) => boolean][] = [
+    ['order', ORDER_STATES, (from, to) => isAllowedTransition('order', from, to)],
+    ['attempt', ATTEMPT_STATES, (from, to) => isAllowedTransition('attempt', from, to)],
+    ['refund', REFUND_STATES, isAllowedRefundTransition],
+  ];
+  for (const [entity, states, isAllowed] of entities) {
     for (const from of [null, ...states]) {
       for (const to of states) {
-        if (isAllowedTransition(entity, from, to)) allowed.push({ entity, from: from ?? CREATION, to });
+        if (isAllowed(from, to)) allowed.push({ entity, from: from ?? CREATION, to });
       }
     }
   }
@@ -79,6 +91,8 @@ export async function checkAudit(db: Queryable): Promise<InvariantResult> {
        SELECT 'order'::text AS entity, id, state FROM orders
        UNION ALL
        SELECT 'attempt'::text, id, state FROM payment_attempts
+       UNION ALL
+       SELECT 'refund'::text, id, state FROM refunds
      )
      SELECT coalesce(c.entity, l.entity) AS entity, coalesce(c.id, l.entity_id) AS id, c.state, l.to_state AS last_state
        FROM current c FULL JOIN last l ON l.entity = c.entity AND l.entity_id = c.id
