@@ -4,7 +4,7 @@ import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-wo
 import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
 import { CLOSE_ATTEMPT_TASK, EXPIRE_ORDERS_TASK } from '../services/state-change.ts';
 import { REFUND_TASK, type RefundJobPayload } from '../services/refund-open.ts';
-import { runRefundJob } from '../services/refunds.ts';
+import { runRefundJob, sweepPendingRefunds, SWEEP_REFUNDS_TASK } from '../services/refunds.ts';
 import { EXPIRE_BATCH_ORDERS, expireUnwatchedOrders } from '../services/orders.ts';
 import { deleteExpiredIdempotencyKeys } from '../store/idempotency.ts';
 import { deleteExpiredFingerprints } from '../store/submission-guard.ts';
@@ -44,6 +44,7 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     [QUERY_ATTEMPT_TASK]: async (payload) => runAttemptQuery(ctx, payload as QueryJobPayload),
     [CLOSE_ATTEMPT_TASK]: async (payload) => runCloseAttempt(ctx, payload as { attemptId: string }),
     [REFUND_TASK]: async (payload) => runRefundJob(ctx, payload as RefundJobPayload),
+    [SWEEP_REFUNDS_TASK]: async () => void (await sweepPendingRefunds(ctx)),
     [EXPIRE_ORDERS_TASK]: async () => {
       while ((await expireUnwatchedOrders(ctx)) === EXPIRE_BATCH_ORDERS);
     },
@@ -66,10 +67,11 @@ export async function startJobRunner(ctx: ServiceContext, opts: JobRunnerOptions
     noHandleSignals: true,
     logger,
     taskList,
-    // Every minute: expire unpaid orders with no channel attempt to watch and purge old guard rows.
+    // Every minute: expire unpaid orders with no channel attempt to watch, restart refunds whose
+    // jobs gave up; every 10 minutes: purge old guard rows.
     // Daily (PAYCENTER_RECONCILE_CRON): yesterday's bill of every channel.
     crontab:
-      `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n` +
+      `* * * * * ${EXPIRE_ORDERS_TASK} ?max=1\n* * * * * ${SWEEP_REFUNDS_TASK} ?max=1\n*/10 * * * * ${PURGE_TASK} ?max=1\n` +
       `${opts.reconcileCron} ${RECONCILE_CHANNELS_TASK} ?max=1\n`,
   });
   const sweep = setInterval(() => {

@@ -86,6 +86,21 @@ export interface LedgerRefund {
   finishedAt: string | null;
 }
 
+/** A refund as the `refunds` view lists it (refund-ledger.ts): LedgerRefund's facts with times as Dates. */
+export type LedgerRefundEntry = Omit<LedgerRefund, 'channel' | 'acceptedAt' | 'finishedAt'> & {
+  acceptedAt: Date;
+  finishedAt: Date | null;
+};
+
+export function toLedgerRefund(channel: string, entry: LedgerRefundEntry): LedgerRefund {
+  return {
+    ...entry,
+    channel,
+    acceptedAt: entry.acceptedAt.toISOString(),
+    finishedAt: entry.finishedAt?.toISOString() ?? null,
+  };
+}
+
 export interface SandboxChannel {
   readonly name: string;
   /** The refunds the bank holds, of one trade or all (oldest first). */

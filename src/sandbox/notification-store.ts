@@ -11,8 +11,10 @@
 //      insertNotificationSql('<schema>', '<cte name>'), which takes the NOTIFICATION_PARAMS first
 //      parameters ($1…$7, from notificationParams(); the channel's own parameters start at $8).
 //      The row comes from Notifier.newNotification(); after the commit, Notifier.enqueued() sends it.
+//      A refund's notification is enqueued the same way with kind 'refund': it belongs to the
+//      refunded trade too, but is not one of the trade's payment notifications.
 //   3. Its ledger listing joins notificationCountsSql('<schema>', '<trades alias>') for the
-//      notificationsSent / Acknowledged / Dropped columns of the control API.
+//      notificationsSent / Acknowledged / Dropped columns of the control API (payment ones only).
 // Everything else (leases, retries, recovery after a crash) is the Notifier's business.
 import type pg from 'pg';
 
@@ -21,12 +23,19 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 
 export type NotificationState = 'pending' | 'acknowledged' | 'dropped' | 'failed';
 
+export type NotificationKind = 'payment' | 'refund';
+
 /** Schema names are interpolated into SQL: only plain lower-case identifiers are accepted. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
-function notifications(schema: string): string {
+/** `<schema>.<table>`, for a schema name that is safe to interpolate. */
+export function schemaTable(schema: string, table: string): string {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
-  return `${schema}.notifications`;
+  return `${schema}.${table}`;
+}
+
+function notifications(schema: string): string {
+  return schemaTable(schema, 'notifications');
 }
 
 /** The CREATE statements of `<schema>.notifications`; idempotent. `<schema>.trades` must exist first. */
@@ -53,6 +62,8 @@ CREATE TABLE IF NOT EXISTS ${table} (
   finished_at     timestamptz,
   FOREIGN KEY (mch_id, out_trade_no) REFERENCES ${schema}.trades
 );
+-- Added with refunds: rows from before were all payment notifications.
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'payment' CHECK (kind IN ('payment', 'refund'));
 CREATE INDEX IF NOT EXISTS notifications_due ON ${table} (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS notifications_trade ON ${table} (mch_id, out_trade_no);
 `;
@@ -79,18 +90,20 @@ export function notificationParams(n: NewNotification): unknown[] {
  * The INSERT that enqueues a notification for the trade a preceding CTE named `source` returns
  * as (mch_id, out_trade_no, notify_url): a dropped notification is born finished.
  */
-export function insertNotificationSql(schema: string, source: string): string {
+export function insertNotificationSql(schema: string, source: string, kind: NotificationKind = 'payment'): string {
+  if (kind !== 'payment' && kind !== 'refund') throw new Error(`not a notification kind: ${JSON.stringify(kind)}`);
   return `INSERT INTO ${notifications(schema)}
        (id, mch_id, out_trade_no, notify_url, body, state, next_attempt_at, lease_owner, lease_until,
-        created_at, finished_at)
+        created_at, finished_at, kind)
      SELECT $1, mch_id, out_trade_no, notify_url, $2, $3, $4, $5, $6, $7,
-            CASE WHEN $3 = 'dropped' THEN $7::timestamptz END
+            CASE WHEN $3 = 'dropped' THEN $7::timestamptz END, '${kind}'
        FROM ${source}`;
 }
 
 /**
  * A LEFT JOIN LATERAL adding, per trade of the alias `trade` (columns mch_id, out_trade_no), the
- * integer columns "notificationsSent", "notificationsAcknowledged" and "notificationsDropped".
+ * integer columns "notificationsSent", "notificationsAcknowledged" and "notificationsDropped" of
+ * its payment notifications.
  */
 export function notificationCountsSql(schema: string, trade: string, merchantColumn = 'mch_id'): string {
   return `LEFT JOIN LATERAL (
@@ -98,7 +111,7 @@ export function notificationCountsSql(schema: string, trade: string, merchantCol
               (count(*) FILTER (WHERE n.state = 'acknowledged'))::int AS "notificationsAcknowledged",
               (count(*) FILTER (WHERE n.state = 'dropped'))::int AS "notificationsDropped"
          FROM ${notifications(schema)} n
-        WHERE n.mch_id = ${trade}.${merchantColumn} AND n.out_trade_no = ${trade}.out_trade_no
+        WHERE n.mch_id = ${trade}.${merchantColumn} AND n.out_trade_no = ${trade}.out_trade_no AND n.kind = 'payment'
      ) counts ON true`;
 }
 

@@ -4,7 +4,15 @@
 // from silence.
 import { withTransaction } from '../store/db.ts';
 import { findAttempt, listAttempts, lockOrder, lockOrderOfRefund, type AttemptRow } from '../store/orders.ts';
-import { findRefund, findRefundByMerchantNo, listRefunds, settleRefundTotals, updateRefundState, type RefundRow } from '../store/refunds.ts';
+import {
+  findRefund,
+  findRefundByMerchantNo,
+  listRefunds,
+  listUnscheduledPendingRefunds,
+  settleRefundTotals,
+  updateRefundState,
+  type RefundRow,
+} from '../store/refunds.ts';
 import { addJob } from '../store/jobs.ts';
 import type { RefundRequest, RefundStatus } from '../channels/types.ts';
 import { assert, PaycenterError } from '../domain/errors.ts';
@@ -169,3 +177,20 @@ export async function settleRefund(
   return decision;
 }
 export { refundQueryNowJob } from './refund-open.ts';
+
+export const SWEEP_REFUNDS_TASK = 'sweep_refunds';
+/** A refund this young may still be in its first job's hands. */
+const SWEEP_REFUNDS_AFTER_MS = 60_000;
+const SWEEP_REFUNDS_BATCH = 500;
+
+/**
+ * The refund sweeper (every minute): a PENDING refund whose job chain ended in errors is queried
+ * again, so no refund is ever left PENDING by silence. Returns how many it restarted.
+ */
+export async function sweepPendingRefunds(ctx: ServiceContext): Promise<number> {
+  const before = new Date(ctx.now().getTime() - SWEEP_REFUNDS_AFTER_MS);
+  const stranded = await listUnscheduledPendingRefunds(ctx.pool, before, SWEEP_REFUNDS_BATCH);
+  for (const { id } of stranded) await addJob(ctx.pool, refundJob(id, 1));
+  if (stranded.length > 0) ctx.log.warn({ refunds: stranded.length }, 'restarted the queries of pending refunds whose jobs had given up');
+  return stranded.length;
+}

@@ -66,7 +66,7 @@ export async function orderTimeline(q: Queryable, orderId: string, limit: number
        FROM transitions WHERE order_id = $1
        UNION ALL
        SELECT received_at, id, 'notification', jsonb_build_object('channel', channel, 'notificationId', notification_id,
-         'verified', verified, 'refusalReason', refusal_reason, 'outcome', outcome)
+         'verified', verified, 'refusalReason', refusal_reason, 'outcome', outcome, 'outRefundNo', out_refund_no)
        FROM notifications WHERE order_id = $1
        UNION ALL
        SELECT at, id, 'channel_call', jsonb_build_object('attemptId', attempt_id, 'operation', operation,

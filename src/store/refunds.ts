@@ -113,3 +113,18 @@ export function updateRefundState(tx: Tx, id: string, from: RefundState, to: Ref
     [patch.channelRefundNo ?? null, patch.failureCode ?? null, patch.failureMessage?.slice(0, 500) ?? null],
   );
 }
+
+/**
+ * PENDING refunds older than `before` that have no live job: their chain ended in errors (the job
+ * runner gave up after its attempts). The refund sweeper starts them again.
+ */
+export async function listUnscheduledPendingRefunds(q: Queryable, before: Date, limit: number): Promise<{ id: string }[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT r.id FROM refunds r
+      WHERE r.state = 'PENDING' AND r.created_at < $1
+        AND NOT EXISTS (SELECT 1 FROM graphile_worker.jobs j WHERE j.key = 'refund:' || r.id AND j.attempts < j.max_attempts)
+      ORDER BY r.created_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows;
+}

@@ -5,6 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { orderBody, paycenterPerFile, startTestPaycenter, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
+import { withTransaction } from '../../src/store/db.ts';
+import { insertRefund, reserveRefund } from '../../src/store/refunds.ts';
+import { sweepPendingRefunds } from '../../src/services/refunds.ts';
+import { newId, newOutRefundNo } from '../../src/domain/ids.ts';
 
 const pc = paycenterPerFile();
 const { getOrder } = pc;
@@ -150,6 +154,27 @@ describe('refund requests', () => {
     expect((await bankRefunds(pc, payment.outTradeNo)).every((b) => b.state !== 'succeeded')).toBe(true);
     // The hold was given back: the whole amount may be asked for again.
     expect((await refund(pc, id, { amount: 1000, merchantRefundNo: refundNo() })).status).toBe(201);
+  });
+});
+
+describe('the refund sweeper', () => {
+  it('restarts a PENDING refund whose job is gone, and the channel settles it', async () => {
+    const { id, payment } = await paidOrder(pc, 'wechatpay');
+    // A refund whose job chain ended (the runner gave up after its attempts): the row without its job.
+    const refundId = await withTransaction(pc.db.pool, async (tx) => {
+      expect(await reserveRefund(tx, payment.id, 250)).toBe(true);
+      const row = await insertRefund(
+        tx,
+        { id: newId('re'), orderId: id, attemptId: payment.id, appId: pc.running.appId, kind: 'merchant', merchantRefundNo: refundNo(), outRefundNo: newOutRefundNo(), amountMinor: 250, currency: 'CNY', reason: null },
+        'planted without its job',
+      );
+      return row!.id;
+    });
+    const ctx = pc.running.ctx;
+    expect(await sweepPendingRefunds(ctx)).toBe(0); // too young: its first job may still be coming
+    expect(await sweepPendingRefunds({ ...ctx, now: () => new Date(Date.now() + 120_000) })).toBe(1);
+    expect((await waitForRefund(pc, id, refundId)).state).toBe('SUCCEEDED');
+    expect((await bankRefunds(pc, payment.outTradeNo)).map((r) => [r.amount, r.state])).toEqual([[250, 'succeeded']]);
   });
 });
 

@@ -1,9 +1,9 @@
 // Alipay's side of the control API: the buyer paying a trade (scanning it first if nobody had),
 // and the ledger views of trades and refunds. mchId in the control API is the Alipay app_id.
-import { toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { toLedgerRefund, toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { listLedgerRefunds } from '../refund-ledger.ts';
 import { findTradeForBuyer, type Buyer } from './buyer.ts';
-import { listRefunds } from './refund-store.ts';
-import { listLedger, statusAt, type Queryable, type TradeRow } from './store.ts';
+import { ALIPAY_SCHEMA, listLedger, statusAt, type Queryable, type TradeRow } from './store.ts';
 
 const NORMALIZED_STATE = { TRADE_SUCCESS: 'paid', WAIT_BUYER_PAY: 'not_paid', TRADE_CLOSED: 'closed' } as const;
 
@@ -26,12 +26,7 @@ export function createAlipayControl(deps: { db: Queryable; buyer: Buyer }): Sand
     },
 
     async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listRefunds(db, filter)).map((r) => ({
-        ...r,
-        channel: 'alipay',
-        acceptedAt: r.acceptedAt.toISOString(),
-        finishedAt: r.finishedAt?.toISOString() ?? null,
-      }));
+      return (await listLedgerRefunds(db, ALIPAY_SCHEMA, filter)).map((row) => toLedgerRefund('alipay', row));
     },
   };
 }

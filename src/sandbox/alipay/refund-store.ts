@@ -130,25 +130,9 @@ export async function applyRefundToTrade(
       WHERE app_id = ${at(1)} AND out_trade_no = ${at(2)} AND status = 'TRADE_SUCCESS'`,
     [trade.appId, trade.outTradeNo, o.refundedFen, o.closedAt],
     n,
+    'refund',
   );
   if (updated !== 1) throw new Error(`trade ${trade.appId}/${trade.outTradeNo} is locked and refundable, yet the refund did not apply`);
-}
-
-/** The refunds view for the control API, oldest first. */
-export async function listRefunds(
-  q: Queryable,
-  filter: { outTradeNo: string | undefined; limit: number },
-): Promise<Array<{ mchId: string; outTradeNo: string; outRefundNo: string; amount: number; state: RefundState; acceptedAt: Date; finishedAt: Date | null }>> {
-  const { rows } = await q.query(
-    `SELECT mch_id AS "mchId", out_trade_no AS "outTradeNo", out_refund_no AS "outRefundNo", amount::int AS amount, state,
-            accepted_at AS "acceptedAt", finished_at AS "finishedAt"
-       FROM sandbox_alipay.refunds
-      WHERE $1::text IS NULL OR out_trade_no = $1
-      ORDER BY accepted_at, mch_id, out_trade_no, out_refund_no
-      LIMIT $2`,
-    [filter.outTradeNo ?? null, filter.limit],
-  );
-  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------

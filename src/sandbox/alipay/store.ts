@@ -12,6 +12,7 @@ import {
   notificationParams,
   notificationsTableSql,
   type NewNotification,
+  type NotificationKind,
   type Queryable,
 } from '../notification-store.ts';
 import type { LedgerEntry } from '../channel.ts';
@@ -288,6 +289,7 @@ export async function markTradePaidAndEnqueueNotification(
         AND time_expire > ${at(7)}`,
     [paid.appId, paid.outTradeNo, paid.tradeNo, paid.buyerId, paid.buyerLogonId, paid.createdAt, paid.paidAt, expectedStatus],
     n,
+    'payment',
   );
   return updated === 1;
 }
@@ -297,14 +299,16 @@ export const tradeParam = (i: number): string => `$${NOTIFICATION_PARAMS + i}`;
 
 /**
  * Runs `update` (an UPDATE of sandbox_alipay.trades without RETURNING, its parameters written
- * with tradeParam) and, for the updated trade with a notify_url, enqueues `n` when given — in one
- * statement, so the change and its notification commit together. Returns how many trades changed.
+ * with tradeParam) and, for the updated trade with a notify_url, enqueues `n` (of `kind`) when
+ * given — in one statement, so the change and its notification commit together. Returns how many
+ * trades changed.
  */
 export async function updateTradeAndEnqueueNotification(
   q: Queryable,
   update: string,
   params: unknown[],
   n: NewNotification | undefined,
+  kind: NotificationKind,
 ): Promise<number> {
   const { rows } = await q.query<{ updated: number }>(
     `WITH updated AS (
@@ -313,7 +317,7 @@ export async function updateTradeAndEnqueueNotification(
      ), notified AS (
        SELECT * FROM updated WHERE notify_url IS NOT NULL AND $1::text IS NOT NULL
      ), enqueued AS (
-       ${insertNotificationSql(ALIPAY_SCHEMA, 'notified')}
+       ${insertNotificationSql(ALIPAY_SCHEMA, 'notified', kind)}
      )
      SELECT count(*)::int AS updated FROM updated`,
     [...(n ? notificationParams(n) : Array<null>(NOTIFICATION_PARAMS).fill(null)), ...params],

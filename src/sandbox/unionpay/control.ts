@@ -1,9 +1,10 @@
 // UnionPay's side of the control API: /sandbox/pay names a trade by its orderId (the
 // out_trade_no) and optionally its merId; /sandbox/ledger and /sandbox/refunds list the ledger and
 // refunds views' rows.
-import type { LedgerRefund, LedgerTrade, PayResult, SandboxChannel } from '../channel.ts';
+import { toLedgerRefund, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { listLedgerRefunds } from '../refund-ledger.ts';
+import { UNIONPAY_SCHEMA } from './migration.ts';
 import { payTrade, type PaymentDeps } from './payment.ts';
-import { listRefunds } from './refund-store.ts';
 import { findTradesByOrderId, listLedger, type LedgerRow } from './store.ts';
 
 /** The channel's own word for each normalized state: the origRespCode a query answers (messages.ts). */
@@ -32,11 +33,7 @@ export function createUnionpayControl(deps: PaymentDeps): SandboxChannel {
     },
 
     async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listRefunds(db, filter)).map((r) => ({
-        ...r,
-        acceptedAt: r.acceptedAt.toISOString(),
-        finishedAt: r.finishedAt?.toISOString() ?? null,
-      }));
+      return (await listLedgerRefunds(db, UNIONPAY_SCHEMA, filter)).map((row) => toLedgerRefund('unionpay', row));
     },
   };
 }

@@ -2,7 +2,6 @@
 // migration.ts): a refund reserves its fen on the consume in the statement that records it, and
 // gives them back in the statement that fails it.
 import type { SandboxBillLine } from '../bill-plants.ts';
-import type { LedgerRefund } from '../channel.ts';
 import {
   NOTIFICATION_PARAMS as P,
   insertNotificationSql,
@@ -121,27 +120,10 @@ export async function finishRefundAndEnqueueNotification(
      ), source AS (
        SELECT mer_id AS mch_id, orig_order_id AS out_trade_no, back_url AS notify_url FROM finished
      )
-     ${insertNotificationSql(UNIONPAY_SCHEMA, 'source')}`,
+     ${insertNotificationSql(UNIONPAY_SCHEMA, 'source', 'refund')}`,
     [...notificationParams(notification), refund.merId, refund.orderId, outcome.state, outcome.finishedAt],
   );
   return rowCount === 1;
-}
-
-/** A row of the `refunds` view: LedgerRefund's facts with times as Dates. */
-export type RefundListing = Omit<LedgerRefund, 'acceptedAt' | 'finishedAt'> & { acceptedAt: Date; finishedAt: Date | null };
-
-/** The `refunds` view's rows, of one consume or all, oldest first. */
-export async function listRefunds(q: Queryable, filter: { outTradeNo: string | undefined; limit: number }): Promise<RefundListing[]> {
-  const { rows } = await q.query<RefundListing>(
-    `SELECT channel, mch_id AS "mchId", out_trade_no AS "outTradeNo", out_refund_no AS "outRefundNo",
-            amount::integer AS amount, state, accepted_at AS "acceptedAt", finished_at AS "finishedAt"
-       FROM sandbox_unionpay.refunds
-      WHERE $1::text IS NULL OR out_trade_no = $1
-      ORDER BY accepted_at, mch_id, out_refund_no
-      LIMIT $2`,
-    [filter.outTradeNo ?? null, filter.limit],
-  );
-  return rows;
 }
 
 /** A bill line with the transaction's own txnTime (planted lines have none). */

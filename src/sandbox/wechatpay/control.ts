@@ -1,15 +1,16 @@
 // WeChat Pay's side of the control API: the buyer paying a trade, and the ledger views of trades and refunds.
 import type { Logger } from '../../logger.ts';
-import { toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { toLedgerRefund, toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
 import type { Notifier } from '../notifier.ts';
+import { listLedgerRefunds } from '../refund-ledger.ts';
 import type { MerchantDirectory } from './merchants.ts';
 import { buildPaymentNotification } from './notification-envelope.ts';
-import { listRefundLedger } from './refund-store.ts';
 import {
   findTrade,
   findTradesByOutTradeNo,
   listLedger,
   markTradePaidAndEnqueueNotification,
+  WECHATPAY_SCHEMA,
   type Queryable,
   type TradeRow,
 } from './store.ts';
@@ -85,12 +86,7 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
     },
 
     async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listRefundLedger(db, filter)).map((row) => ({
-        ...row,
-        channel: 'wechatpay',
-        acceptedAt: row.acceptedAt.toISOString(),
-        finishedAt: row.finishedAt?.toISOString() ?? null,
-      }));
+      return (await listLedgerRefunds(db, WECHATPAY_SCHEMA, filter)).map((row) => toLedgerRefund('wechatpay', row));
     },
   };
 }

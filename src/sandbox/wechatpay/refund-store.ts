@@ -104,7 +104,7 @@ export async function insertRefundAndEnqueueNotification(q: Queryable, r: Refund
        ON CONFLICT (mch_id, out_refund_no) DO NOTHING
        RETURNING mch_id, out_trade_no, notify_url
      )
-     ${insertNotificationSql(WECHATPAY_SCHEMA, 'accepted')}`,
+     ${insertNotificationSql(WECHATPAY_SCHEMA, 'accepted', 'refund')}`,
     [
       ...notificationParams(n),
       r.mchId, r.outRefundNo, r.outTradeNo, r.refundId, r.transactionId, r.reason, r.notifyUrl, r.amountRefund,
@@ -112,34 +112,6 @@ export async function insertRefundAndEnqueueNotification(q: Queryable, r: Refund
     ],
   );
   return rowCount === 1;
-}
-
-/** The `refunds` view's rows (channel-neutral words), oldest first. */
-export interface RefundLedgerRow {
-  mchId: string;
-  outTradeNo: string;
-  outRefundNo: string;
-  amount: number;
-  state: 'processing' | 'succeeded' | 'failed';
-  acceptedAt: Date;
-  finishedAt: Date | null;
-}
-
-export async function listRefundLedger(
-  q: Queryable,
-  filter: { outTradeNo: string | undefined; limit: number },
-): Promise<RefundLedgerRow[]> {
-  // amount is bigint in the view (every channel's); a refund's fen always fit an integer.
-  const { rows } = await q.query<RefundLedgerRow>(
-    `SELECT mch_id AS "mchId", out_trade_no AS "outTradeNo", out_refund_no AS "outRefundNo", amount::integer AS amount,
-            state, accepted_at AS "acceptedAt", finished_at AS "finishedAt"
-       FROM sandbox_wechatpay.refunds
-      WHERE $1::text IS NULL OR out_trade_no = $1
-      ORDER BY accepted_at, mch_id, out_refund_no
-      LIMIT $2`,
-    [filter.outTradeNo ?? null, filter.limit],
-  );
-  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
