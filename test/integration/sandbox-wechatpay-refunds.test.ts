@@ -242,6 +242,15 @@ describe('API faults on refunds and bills', () => {
     await control(server.url, 'DELETE', '/sandbox/faults');
     expect((await queryRefund(client, outRefundNo)).body).toMatchObject({ out_refund_no: outRefundNo, amount: { refund: 10 } });
   });
+
+  it('leaves a dropped refund notification out of the trade\'s payment notification counts in the ledger', async () => {
+    const { outTradeNo } = await paidTrade(client);
+    await control(server.url, 'PUT', '/sandbox/faults', { dropNotificationRate: 1 });
+    expect((await refund(client, outTradeNo, newOutRefundNo(), 10)).status).toBe(200);
+    await control(server.url, 'DELETE', '/sandbox/faults');
+    const ledger = await control(server.url, 'GET', `/sandbox/ledger?outTradeNo=${outTradeNo}`);
+    expect(ledger.body.trades).toEqual([expect.objectContaining({ outTradeNo, notificationsDropped: 0 })]);
+  });
 });
 
 describe('trade bill', () => {
