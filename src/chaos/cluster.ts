@@ -31,6 +31,8 @@ export interface RedisServer {
 
 export interface Cluster {
   sandboxUrl: string;
+  /** The sandbox bank's process: never a fault target, it must outlive every Paycenter. */
+  sandbox: Child;
   instances: Instance[];
   /** The merchants every instance uses, one per channel (for forging notifications). */
   merchants: SandboxMerchants;
@@ -93,6 +95,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
     return {
       sandboxUrl,
+      sandbox,
       instances,
       merchants,
       redis,

@@ -134,6 +134,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       onError: (err) => {
         faultErrors.push(String(err));
         say(`chaos: a fault step failed: ${String(err).slice(0, 2_000)}`);
+        // The bank is never a fault target: a step that cannot reach it usually means it died.
+        if (faultErrors.length === 1) {
+          try {
+            cluster.sandbox.assertAlive();
+          } catch (dead) {
+            say(`chaos: the sandbox bank is not running: ${String(dead).slice(0, 4_000)}`);
+          }
+        }
       },
     });
     const workloadLog: WorkloadLog = { forged: [], refunds: [] };
