@@ -92,8 +92,10 @@ export async function startStandaloneSandbox(opts: {
 }): Promise<{ url: string; close(): Promise<void> }> {
   const { log } = opts;
   const pool = new pg.Pool({ connectionString: opts.connectionString, max: STANDALONE_POOL_SIZE, application_name: 'paycenter-sandbox' });
-  // An idle connection dropped by the server must not crash the process; the pool replaces it.
+  // A connection dropped by the server must not crash the process: an idle one is replaced by the
+  // pool; one checked out (a refund's transaction) fails its next query, which rolls it back.
   pool.on('error', (err) => log.warn({ error: err.message }, 'sandbox: idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ error: err.message }, 'sandbox: database connection failed')));
   const app = fastify({ logger: false });
   const sandbox = createSandbox({ pool, log, timeScale: opts.timeScale });
   try {

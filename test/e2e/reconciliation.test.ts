@@ -93,6 +93,30 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
     ]);
     expect(report.differences[0].channelSide).toMatchObject({ amountMinor: 4200 });
   });
+
+  it('omit_refund → refund_locally_only and extra_refund → unknown_refund, alerted; refunds that agree are no difference', async () => {
+    const { id, outTradeNo } = await paidOrder(channel);
+    const asked = await pc.api('POST', `/v1/orders/${id}/refunds`, { amount: 300, merchantRefundNo: `recon-${Date.now()}-${channel}` });
+    expect(asked.status).toBe(201);
+    const refund = await waitFor(
+      async () => (await pc.api('GET', `/v1/orders/${id}/refunds`)).body.data[0],
+      (r) => r.state === 'SUCCEEDED',
+    );
+    expect(refund.state).toBe('SUCCEEDED');
+    expect((await reconcile(channel)).differences).toEqual([]);
+
+    const stranger = `rfunknown${Date.now()}`.padEnd(32, '0').slice(0, 32);
+    await plant(channel, { type: 'omit_refund', outRefundNo: refund.outRefundNo });
+    await plant(channel, { type: 'extra_refund', outTradeNo, outRefundNo: stranger, amountMinor: 100 });
+    const report = await reconcile(channel);
+    expect(report.differences).toHaveLength(2);
+    expect(report.differences).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ class: 'refund_locally_only', outRefundNo: refund.outRefundNo, orderId: id, action: 'alert' }),
+        expect.objectContaining({ class: 'unknown_refund', outRefundNo: stranger, action: 'alert' }),
+      ]),
+    );
+  });
 });
 
 describe('the reports API', () => {
