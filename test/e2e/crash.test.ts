@@ -1,5 +1,6 @@
 // G1 across a crash: Paycenter is SIGKILLed after the buyer paid and before any notification
-// was acknowledged; started again, it ends with the order PAID through its durable query job.
+// was acknowledged; started again, it ends with the order PAID through its durable query job. The
+// same for a refund the bank took while Paycenter was down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { freePort, spawnPaycenter, type PaycenterProcess } from '../helpers/process.ts';
@@ -60,6 +61,49 @@ describe.each(CHANNELS)('SIGKILL and restart, $channel $method', ({ channel, met
       20_000,
     );
     expect(final.state).toBe('PAID');
+    current.child.kill('SIGTERM');
+    expect(await current.exited).toBe(0);
+    current = undefined;
+  });
+});
+
+// A refund across a crash: the bank took the refund and its notification was lost; Paycenter was
+// SIGKILLed before its refund query ran. Started again, the durable job learns the refund.
+describe.each(['wechatpay', 'unionpay'])('SIGKILL and restart with a refund in flight, %s', (channel) => {
+  it('ends with the refund SUCCEEDED, once, on the bank’s word', async () => {
+    const port = await freePort();
+    const env = { ...FAST_ENV, DATABASE_URL: db.url, PAYCENTER_REFUND_QUERY_SCHEDULE: '3000,300' };
+    current = await spawnPaycenter(env, port);
+    const base = current.baseUrl;
+    const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
+    const call = async (method: string, path: string, body?: unknown) =>
+      (await fetch(`${base}${path}`, { method, headers: auth, ...(body !== undefined && { body: JSON.stringify(body) }) })).json();
+    const order = await call('POST', '/v1/orders', orderBody({ amount: 1000 }));
+    const pay = await call('POST', `/v1/orders/${order.id}/pay`, { channel });
+    expect((await buyerPays(base, pay.payment)).status).toBe(200);
+    await waitFor(() => call('GET', `/v1/orders/${order.id}`), (o: { state: string }) => o.state === 'PAID');
+    await call('PUT', '/sandbox/faults', { dropNotifications: true });
+    const refund = await call('POST', `/v1/orders/${order.id}/refunds`, { amount: 400, merchantRefundNo: `crash-${channel}-${Date.now()}` });
+    expect(refund.state).toBe('PENDING');
+    const atBank = async () =>
+      (await db.pool.query(`SELECT state FROM sandbox_${channel}.refunds WHERE out_refund_no = $1`, [refund.outRefundNo])).rows[0]?.state;
+    expect(await waitFor(atBank, (s) => s === 'succeeded')).toBe('succeeded');
+
+    current.child.kill('SIGKILL');
+    await current.exited;
+    const atKill = await db.pool.query('SELECT state FROM refunds WHERE id = $1', [refund.id]);
+    expect(atKill.rows[0].state).toBe('PENDING');
+
+    current = await spawnPaycenter(env, port);
+    const refunds = await waitFor(
+      async () => (await call('GET', `/v1/orders/${order.id}/refunds`)).data,
+      (rs: { state: string }[]) => rs[0]?.state === 'SUCCEEDED',
+      20_000,
+    );
+    expect(refunds).toEqual([expect.objectContaining({ id: refund.id, state: 'SUCCEEDED', amount: 400 })]);
+    expect((await call('GET', `/v1/orders/${order.id}`)).refund).toEqual({ state: 'PARTIAL', refundedAmount: 400 });
+    const bank = await db.pool.query(`SELECT count(*)::int AS n FROM sandbox_${channel}.refunds WHERE out_trade_no = $1`, [pay.payment.outTradeNo]);
+    expect(bank.rows[0].n).toBe(1);
     current.child.kill('SIGTERM');
     expect(await current.exited).toBe(0);
     current = undefined;
