@@ -82,7 +82,10 @@ export async function reconcileChannelDay(ctx: ServiceContext, channelName: stri
     for (const difference of differences) {
       const action = await actOn(ctx, difference, local);
       ctx.metrics.reconciliationDifferences.inc({ channel: channelName, class: difference.class });
-      if (action === 'alert') log.error({ difference: alertFields(difference) }, 'reconciliation difference: an operator must look at it');
+      // A payment we hold that the channel's bill lacks is alerted too, besides its EXCEPTION.
+      if (action === 'alert' || action === 'order_exception') {
+        log.error({ difference: alertFields(difference), action }, 'reconciliation difference: an operator must look at it');
+      }
       acted.push({ difference, action });
     }
     const summary = {
