@@ -72,7 +72,10 @@ describe.each(CHANNELS)('SIGKILL and restart, $channel $method', ({ channel, met
 describe.each(['wechatpay', 'unionpay'])('SIGKILL and restart with a refund in flight, %s', (channel) => {
   it('ends with the refund SUCCEEDED, once, on the bank’s word', async () => {
     const port = await freePort();
-    const env = { ...FAST_ENV, DATABASE_URL: db.url, PAYCENTER_REFUND_QUERY_SCHEDULE: '3000,300' };
+    // The bank finishes a refund 2 s × time scale after taking it: 500 ms here, so the request is
+    // surely answered PROCESSING (on a busy machine 2 ms could pass before the answer is made);
+    // the first refund query waits 5 s, so the kill lands before it.
+    const env = { ...FAST_ENV, DATABASE_URL: db.url, PAYCENTER_SANDBOX_TIME_SCALE: '0.25', PAYCENTER_REFUND_QUERY_SCHEDULE: '5000,300' };
     current = await spawnPaycenter(env, port);
     const base = current.baseUrl;
     const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
