@@ -2,7 +2,7 @@
 // services read the rows under the order's lock, call this, and apply the result.
 import type { TradeStatus } from './trade-status.ts';
 import type { EventType } from './events.ts';
-import { isAllowedTransition, isOpenAttempt, isWatchedAttempt, type AttemptState, type OrderState } from './states.ts';
+import { isOpenAttempt, isWatchedAttempt, mayCloseOrder, type AttemptState, type OrderState } from './states.ts';
 
 export interface OrderFacts {
   id: string;
@@ -194,7 +194,7 @@ function decideClosing(attempt: AttemptFacts, reason: string): Decision {
  */
 function closeOrderUnlessPaid(order: OrderFacts, attempt: AttemptFacts, ctx: DecisionContext): Pick<Decision, 'order' | 'event'> {
   const close =
-    isAllowedTransition('order', order.state, 'CLOSED') &&
+    mayCloseOrder(order) &&
     !ctx.otherWatchedAttempt &&
     !ctx.keepOrderOpen &&
     (ctx.closing || !ctx.beforeExpiry) &&

@@ -44,6 +44,15 @@ export function checkTransition(entity: Entity, id: string, from: string | null,
   assert(isAllowedTransition(entity, from, to), `${entity} ${id}: ${from ?? '∅'} → ${to} is not an allowed transition`);
 }
 
+/**
+ * An order may be closed only if its state allows it and it was never paid: an order the daily
+ * reconciliation moved from PAID to EXCEPTION still holds the buyer's money, so no expiry, sweep
+ * or closed trade may close it; only the channel's word (PAID again) or an operator settles it.
+ */
+export function mayCloseOrder(order: { state: OrderState; paidAttemptId: string | null }): boolean {
+  return isAllowedTransition('order', order.state, 'CLOSED') && order.paidAttemptId === null;
+}
+
 export function isOpenAttempt(state: AttemptState): boolean {
   return OPEN_ATTEMPT_STATES.includes(state);
 }

@@ -14,7 +14,7 @@ import { orderTimeline, type TimelineEntry } from '../store/evidence.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { orderFingerprint } from '../domain/fingerprint.ts';
-import { isOpenAttempt, isWatchedAttempt } from '../domain/states.ts';
+import { isOpenAttempt, isWatchedAttempt, mayCloseOrder } from '../domain/states.ts';
 import { orderView, type OrderView } from './views.ts';
 import { emitEvent, moveOrder, settleAttempt } from './state-change.ts';
 import { callChannel, tradeRef } from './channel-calls.ts';
@@ -166,7 +166,7 @@ async function closeIfNoOpenAttempt(
 ): Promise<void> {
   await withTransaction(ctx.pool, async (tx) => {
     const order = await lockOrder(tx, orderId);
-    if (!order || (order.state !== 'CREATED' && order.state !== 'PAYING' && order.state !== 'EXCEPTION')) return;
+    if (!order || !mayCloseOrder(order)) return;
     if (!onlyIf(order)) return;
     const attempts = await listAttempts(tx, orderId);
     if (attempts.some((a) => leftOpen(a.state))) return;

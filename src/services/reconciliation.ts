@@ -28,9 +28,10 @@ import {
   type LocalRecords,
 } from '../domain/reconciliation.ts';
 import { PaycenterError } from '../domain/errors.ts';
+import { firstQueryAt } from '../domain/schedule.ts';
 import { newId } from '../domain/ids.ts';
 import type { BillLine } from '../channels/types.ts';
-import { queryNowJob } from './reconcile.ts';
+import { queryJob, queryNowJob } from './reconcile.ts';
 import { refundQueryNowJob } from './refunds.ts';
 import { emitEvent, moveOrder } from './state-change.ts';
 import type { ServiceContext } from './context.ts';
@@ -142,7 +143,9 @@ async function moveToException(ctx: ServiceContext, d: Difference): Promise<bool
     if (order?.state !== 'PAID' || order.paidAttemptId !== d.attemptId) return false;
     const exception = await moveOrder(tx, order, 'EXCEPTION', `reconciliation: ${d.outTradeNo} paid here but absent from the channel's bill`);
     await emitEvent(ctx, tx, exception, 'order.exception', await listAttempts(tx, order.id));
-    await addJob(tx, queryNowJob(d.attemptId!));
+    // The query chain from its first step, not a one-off: while the channel does not answer, an
+    // EXCEPTION order keeps being asked on the exception interval.
+    await addJob(tx, queryJob(d.attemptId!, 0, firstQueryAt(ctx.settings.queryPolicy, ctx.now(), order.expiresAt)));
     return true;
   });
 }

@@ -238,12 +238,11 @@ export function updateAttemptState(
   );
 }
 
-/** CREATED orders that expired at or before `cutoff`, for the sweeper. */
-/** Unpaid, unclosed orders past their expiry with no attempt the channel could still pay. */
+/** Never-paid, unclosed orders past their expiry with no attempt the channel could still pay. */
 export async function listExpiredUnwatchedOrders(q: Queryable, cutoff: Date, limit: number): Promise<{ id: string }[]> {
   const { rows } = await q.query<{ id: string }>(
     `SELECT o.id FROM orders o
-      WHERE o.state IN ('CREATED', 'PAYING', 'EXCEPTION') AND o.expires_at <= $1
+      WHERE o.state IN ('CREATED', 'PAYING', 'EXCEPTION') AND o.paid_attempt_id IS NULL AND o.expires_at <= $1
         AND NOT EXISTS (SELECT 1 FROM payment_attempts a
                          WHERE a.order_id = o.id AND a.state IN ('CREATING', 'PENDING', 'CLOSING'))
       ORDER BY o.expires_at LIMIT $2`,

@@ -1,13 +1,14 @@
 // Daily reconciliation through HTTP against the three sandboxes' bills: a paid day agrees, and
 // each planted difference is found, reported by class and acted on.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
+import { orderBody, paycenterPerFile, waitFor, withUninformedPaycenter } from '../helpers/paycenter.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
 import { insertApp } from '../../src/store/apps.ts';
 import { sha256 } from '../../src/domain/fingerprint.ts';
 import { beijingDate } from '../../src/domain/reconciliation.ts';
 import { addJob } from '../../src/store/jobs.ts';
 import { RECONCILE_CHANNELS_TASK } from '../../src/services/reconciliation.ts';
+import { expireUnwatchedOrders } from '../../src/services/orders.ts';
 
 const pc = paycenterPerFile();
 const today = () => beijingDate(new Date());
@@ -116,6 +117,28 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
         expect.objectContaining({ class: 'unknown_refund', outRefundNo: stranger, action: 'alert' }),
       ]),
     );
+  });
+});
+
+describe('an order the reconciliation put in EXCEPTION', () => {
+  it('is never closed by the expiry sweep: its money was taken', async () => {
+    // A Paycenter whose queries are 10 minutes away, so the order stays EXCEPTION while we look.
+    await withUninformedPaycenter(async (slow) => {
+      await slow.sandbox('DELETE', '/sandbox/faults');
+      const order = await slow.api('POST', '/v1/orders', orderBody());
+      const pay = await slow.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
+      expect((await buyerPays(slow.baseUrl, pay.body.payment)).status).toBe(200);
+      expect((await slow.waitForState(order.body.id, 'PAID')).state).toBe('PAID');
+      const plant = { channel: 'wechatpay', date: today(), plant: { type: 'omit_payment', outTradeNo: pay.body.payment.outTradeNo } };
+      expect((await slow.sandbox('POST', '/sandbox/bill-plants', plant)).status).toBe(201);
+      const report = await slow.api('POST', '/v1/reconciliations', { channel: 'wechatpay', date: today() });
+      expect(report.body.differences.map((d: { class: string }) => d.class)).toEqual(['paid_locally_only']);
+      expect((await slow.getOrder(order.body.id)).state).toBe('EXCEPTION');
+      // A day later, past its expiry with nothing left to watch, the sweep still leaves it alone.
+      await expireUnwatchedOrders({ ...slow.running.ctx, now: () => new Date(Date.now() + 86_400_000) });
+      expect((await slow.getOrder(order.body.id)).state).toBe('EXCEPTION');
+      expect(await slow.orderTransitions(order.body.id, 'EXCEPTION', 'CLOSED')).toHaveLength(0);
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 // Pure domain rules: transitions, decisions on channel answers, the query schedule, fingerprints.
 import { describe, expect, it } from 'vitest';
-import { attemptTransitions, checkTransition, isAllowedTransition, orderTransitions } from '../../src/domain/states.ts';
+import { attemptTransitions, checkTransition, isAllowedTransition, mayCloseOrder, orderTransitions } from '../../src/domain/states.ts';
 import { decideOnTradeStatus, type AttemptFacts, type OrderFacts } from '../../src/domain/decisions.ts';
 import { defaultQueryScheduleMs, firstQueryAt, nextQuery, type QueryPolicy } from '../../src/domain/schedule.ts';
 import { canonicalJson, orderFingerprint } from '../../src/domain/fingerprint.ts';
@@ -84,6 +84,18 @@ describe('decideOnTradeStatus', () => {
     expect(decideOnTradeStatus(order('CLOSED'), attempt('CLOSING'), paid(), q).refund).toBe('late');
     expect(decideOnTradeStatus(order('CLOSED'), attempt('SUCCEEDED'), paid(), q).refund).toBeUndefined();
     expect(decideOnTradeStatus(order('PAYING'), attempt('PENDING'), paid(), q).refund).toBeUndefined();
+  });
+
+  it('never closes an order that was paid (the reconciliation moved it to EXCEPTION): its money was taken', () => {
+    const reconciled = order('EXCEPTION', 'pay_0');
+    for (const ctx of [q, closing]) {
+      const d = decideOnTradeStatus(reconciled, attempt('CLOSING'), { kind: 'closed' }, ctx);
+      expect(d.attempt?.to).toBe('CLOSED');
+      expect(d.order).toBeUndefined();
+    }
+    expect(mayCloseOrder(reconciled)).toBe(false);
+    expect(mayCloseOrder(order('EXCEPTION'))).toBe(true);
+    expect(mayCloseOrder(order('PAID', 'pay_0'))).toBe(false);
   });
 
   it('reopens a closed order as PAID instead of refunding when late payments are accepted', () => {
