@@ -12,7 +12,7 @@ import { insertEvent } from '../src/store/events.ts';
 import { orderFingerprint } from '../src/domain/fingerprint.ts';
 import { newId, newOutTradeNo } from '../src/domain/ids.ts';
 import { firstQueryAt, type QueryPolicy } from '../src/domain/schedule.ts';
-import { queryJob } from '../src/services/reconcile.ts';
+import { queryJob } from '../src/services/active-query.ts';
 import { orderView, paymentView } from '../src/services/views.ts';
 
 export interface FloorSettings {

@@ -94,6 +94,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     sandboxSetting === undefined ? Object.keys(channels).length === 0 : parseOnOff('PAYCENTER_SANDBOX', sandboxSetting);
   const orderTtlMs = int('PAYCENTER_ORDER_TTL_MS', pick('PAYCENTER_ORDER_TTL_MS'), FIFTEEN_MINUTES_MS, 60_000, 90 * 86_400_000);
   const schedule = pick('PAYCENTER_QUERY_SCHEDULE');
+  const refundSchedule = pick('PAYCENTER_REFUND_QUERY_SCHEDULE');
   const config: Config = {
     port: int('PORT', pick('PORT'), 8080, 0, 65535),
     host: str('HOST', pick('HOST'), '127.0.0.1'),
@@ -102,10 +103,7 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     dataDir: str('PAYCENTER_DATA_DIR', pick('PAYCENTER_DATA_DIR'), './.paycenter'),
     apiKey: optionalApiKey(pick('PAYCENTER_API_KEY')),
     queryScheduleMs: schedule === undefined ? undefined : msList('PAYCENTER_QUERY_SCHEDULE', schedule),
-    refundQueryScheduleMs:
-      pick('PAYCENTER_REFUND_QUERY_SCHEDULE') === undefined
-        ? REFUND_QUERY_DELAYS_MS
-        : msList('PAYCENTER_REFUND_QUERY_SCHEDULE', pick('PAYCENTER_REFUND_QUERY_SCHEDULE')),
+    refundQueryScheduleMs: refundSchedule === undefined ? REFUND_QUERY_DELAYS_MS : msList('PAYCENTER_REFUND_QUERY_SCHEDULE', refundSchedule),
     latePayments: oneOf('PAYCENTER_LATE_PAYMENTS', pick('PAYCENTER_LATE_PAYMENTS'), 'refund', ['refund', 'accept']) as Config['latePayments'],
     exceptionQueryIntervalMs: int(
       'PAYCENTER_EXCEPTION_QUERY_INTERVAL_MS',

@@ -55,8 +55,11 @@ export async function buildServer(ctx: ServiceContext, log: Logger): Promise<Fas
   await app.register(async (merchant) => {
     merchant.removeContentTypeParser('text/plain');
     merchant.decorateRequest('appId', '');
+    merchant.decorateRequest('appIsDefault', false);
     merchant.addHook('onRequest', async (req) => {
-      req.appId = (await authenticate(req)).id;
+      const authenticated = await authenticate(req);
+      req.appId = authenticated.id;
+      req.appIsDefault = authenticated.isDefault;
     });
     await merchant.register(orderRoutes(ctx));
     await merchant.register(refundRoutes(ctx));
@@ -77,5 +80,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The app whose API key authenticated the request. */
     appId: string;
+    /** That app is the default (operator's) app. */
+    appIsDefault: boolean;
   }
 }

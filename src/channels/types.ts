@@ -3,8 +3,10 @@
 
 import type { ChannelName } from '../domain/channels.ts';
 import type { TradeStatus } from '../domain/trade-status.ts';
+import type { RefundStatus } from '../domain/refunds.ts';
+import type { BillLine } from '../domain/reconciliation.ts';
 
-export type { ChannelName, TradeStatus };
+export type { BillLine, ChannelName, RefundStatus, TradeStatus };
 
 /** What the buyer's client needs to pay: a QR code to show, or a URL to send the buyer to. */
 export type PayAction =
@@ -113,33 +115,6 @@ export interface RefundRequest {
   currency: 'CNY';
   /** Shown to the buyer; adapters truncate to the channel's limit. */
   reason?: string;
-}
-
-/** The channel's word about one refund. `processing` and `unknown` mean "ask again later"; never infer from silence. */
-export type RefundStatus =
-  | { kind: 'succeeded'; amountMinor: number; channelRefundNo?: string; succeededAt: Date }
-  /** Accepted, the money not yet returned. */
-  | { kind: 'processing' }
-  /** Final: no money moved (refused at request, or CLOSED/ABNORMAL later). */
-  | { kind: 'failed'; code: string; message: string }
-  /** The channel has no refund with this number: our request never reached it. */
-  | { kind: 'not_found' }
-  | { kind: 'unknown'; reason: string };
-
-/** One line of a channel's daily bill, normalized. */
-export interface BillLine {
-  kind: 'payment' | 'refund';
-  /** The payment's out_trade_no (for a refund: the refunded payment's, or "" when the bill names it only by channelTradeNo, as UnionPay's does). */
-  outTradeNo: string;
-  /** The channel's number of the payment (transaction_id, trade_no, queryId). */
-  channelTradeNo: string;
-  /** Refund lines only: our refund number. */
-  outRefundNo?: string;
-  /** Fen, positive for payments and refunds alike. */
-  amountMinor: number;
-  currency: string;
-  /** Refund lines only: the refund's state as the bill shows it. */
-  refundStatus?: 'succeeded' | 'processing' | 'failed';
 }
 
 export type BillResult =

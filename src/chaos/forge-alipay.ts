@@ -4,6 +4,7 @@
 import { createSign, randomBytes, type KeyObject } from 'node:crypto';
 import type { Queryable } from '../store/db.ts';
 import { findAlipayKey } from '../sandbox/alipay/store.ts';
+import { signContent } from '../sandbox/alipay/signing.ts';
 import { formatBeijingDashed } from '../channels/beijing-time.ts';
 import { fenToYuan } from '../channels/yuan.ts';
 
@@ -26,7 +27,6 @@ export interface AlipayForgeOptions {
   sellerId?: string;
   /** Signs with this key, one the bank does not have, instead of the bank's. */
   wrongSigningKey?: KeyObject;
-  notifyId?: string;
 }
 
 export function forgeAlipayNotification(keys: AlipayForgeKeys, o: AlipayForgeOptions): { headers: Record<string, string>; body: string } {
@@ -35,7 +35,7 @@ export function forgeAlipayNotification(keys: AlipayForgeKeys, o: AlipayForgeOpt
   const fields: Record<string, string> = {
     notify_time: now,
     notify_type: 'trade_status_sync',
-    notify_id: o.notifyId ?? `forged${randomBytes(12).toString('hex')}`,
+    notify_id: `forged${randomBytes(12).toString('hex')}`,
     app_id: o.appId ?? keys.appId,
     charset: 'utf-8',
     version: '1.0',
@@ -51,11 +51,8 @@ export function forgeAlipayNotification(keys: AlipayForgeKeys, o: AlipayForgeOpt
     gmt_create: now,
     gmt_payment: now,
   };
-  const content = Object.keys(fields)
-    .filter((k) => k !== 'sign_type')
-    .sort()
-    .map((k) => `${k}=${fields[k]}`)
-    .join('&');
+  // The bank's own string to sign; signed here synchronously, with its key or a stranger's.
+  const content = signContent(fields, ['sign', 'sign_type']);
   const sign = createSign('RSA-SHA256').update(content, 'utf8').sign(o.wrongSigningKey ?? keys.alipayPrivateKeyPem, 'base64');
   return {
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },

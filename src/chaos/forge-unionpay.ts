@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, createSign, randomBytes, type KeyObject }
 import forge from 'node-forge';
 import type { Queryable } from '../store/db.ts';
 import { findAuthority } from '../sandbox/unionpay/store.ts';
+import { signableString } from '../sandbox/unionpay/acp-signature.ts';
 import { formatBeijingCompact } from '../channels/beijing-time.ts';
 
 export interface UnionpayForgeKeys {
@@ -28,7 +29,6 @@ export interface UnionpayForgeOptions {
   wrongSigningKey?: KeyObject;
   /** Sends this certificate (one that does not chain to UnionPay's root) as signPubKeyCert. */
   wrongCertPem?: string;
-  queryId?: string;
 }
 
 export function forgeUnionpayNotification(keys: UnionpayForgeKeys, o: UnionpayForgeOptions): { headers: Record<string, string>; body: string } {
@@ -46,7 +46,7 @@ export function forgeUnionpayNotification(keys: UnionpayForgeKeys, o: UnionpayFo
     txnTime,
     txnAmt: String(o.amount),
     currencyCode: '156',
-    queryId: o.queryId ?? `forged${randomBytes(8).toString('hex')}`,
+    queryId: `forged${randomBytes(8).toString('hex')}`,
     respCode: '00',
     respMsg: 'success',
     traceNo: String(100000 + (randomBytes(2).readUInt16BE() % 900000)),
@@ -57,11 +57,8 @@ export function forgeUnionpayNotification(keys: UnionpayForgeKeys, o: UnionpayFo
     signMethod: '01',
     signPubKeyCert: o.wrongCertPem ?? keys.signCertPem,
   };
-  const content = Object.keys(fields)
-    .sort()
-    .map((k) => `${k}=${fields[k]}`)
-    .join('&');
-  const digest = createHash('sha256').update(content, 'utf8').digest('hex');
+  // The bank's own string to sign; its digest signed here synchronously, with its key or a stranger's.
+  const digest = createHash('sha256').update(signableString(fields), 'utf8').digest('hex');
   const signature = createSign('RSA-SHA256').update(digest, 'utf8').sign(o.wrongSigningKey ?? keys.signPrivateKeyPem, 'base64');
   return {
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },

@@ -2,6 +2,8 @@
 // an answer (or closing at its channel), no refund waiting for the channel's word, no refund a bank
 // is still processing, no delivery owed to the receiver, no notification the bank still means to send.
 import type { Queryable } from '../store/db.ts';
+import { ATTEMPT_STATES, isWatchedAttempt } from '../domain/states.ts';
+import { ofEveryBank } from './banks.ts';
 
 export interface InFlight {
   openOrders: number;
@@ -13,6 +15,8 @@ export interface InFlight {
 }
 
 const POLL_MS = 1_000;
+/** Attempts the channel may still pay, which their query jobs keep asking about (the domain's own rule). */
+const WATCHED_ATTEMPT_STATES = ATTEMPT_STATES.filter(isWatchedAttempt);
 
 export function isQuiet(f: InFlight): boolean {
   return Object.values(f).every((n) => n === 0);
@@ -22,15 +26,12 @@ async function readInFlight(q: Queryable): Promise<InFlight> {
   const { rows } = await q.query<InFlight>(
     `SELECT
        (SELECT count(*) FROM orders WHERE state IN ('CREATED', 'PAYING', 'EXCEPTION'))::int AS "openOrders",
-       (SELECT count(*) FROM payment_attempts WHERE state IN ('CREATING', 'PENDING', 'CLOSING'))::int AS "openAttempts",
+       (SELECT count(*) FROM payment_attempts WHERE state = ANY($1))::int AS "openAttempts",
        (SELECT count(*) FROM refunds WHERE state = 'PENDING')::int AS "pendingRefunds",
-       (SELECT count(*) FROM sandbox_wechatpay.refunds WHERE state = 'processing')::int
-         + (SELECT count(*) FROM sandbox_alipay.refunds WHERE state = 'processing')::int
-         + (SELECT count(*) FROM sandbox_unionpay.refunds WHERE state = 'processing')::int AS "bankRefundsProcessing",
+       (SELECT count(*) FROM ${ofEveryBank('refunds', 'state')} r WHERE state = 'processing')::int AS "bankRefundsProcessing",
        (SELECT count(*) FROM deliveries WHERE state = 'pending')::int AS "pendingDeliveries",
-       (SELECT count(*) FROM sandbox_wechatpay.notifications WHERE state = 'pending')::int
-         + (SELECT count(*) FROM sandbox_alipay.notifications WHERE state = 'pending')::int
-         + (SELECT count(*) FROM sandbox_unionpay.notifications WHERE state = 'pending')::int AS "pendingNotifications"`,
+       (SELECT count(*) FROM ${ofEveryBank('notifications', 'state')} n WHERE state = 'pending')::int AS "pendingNotifications"`,
+    [WATCHED_ATTEMPT_STATES],
   );
   return rows[0]!;
 }

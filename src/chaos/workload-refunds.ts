@@ -17,7 +17,7 @@ export interface RefundStats {
   /** Refund requests, replays included. */
   asked: number;
   replays: number;
-  /** Distinct refunds Paycenter answered 200 or 201 for. */
+  /** Distinct refunds Paycenter answered 200 or 201 for (counted from the log at the end). */
   accepted: number;
   /** Refusals by error code (or HTTP status). */
   refusedBecause: Record<string, number>;
@@ -68,7 +68,6 @@ export async function askRefunds(
     await Promise.all(originals.map(send));
     await Promise.all(replays.map(send));
   }
-  stats.accepted += new Set(log.refunds.filter((a) => a.orderId === order.id && a.refundId).map((a) => a.refundId)).size;
 }
 
 async function sendRefund(rng: Rng, api: CallApi, orderId: string, ask: Ask, log: WorkloadLog, stats: RefundStats): Promise<void> {

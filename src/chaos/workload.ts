@@ -167,7 +167,6 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
   const buyerPaid = async (payment: { channel: string; outTradeNo: string; action: PayAction | null }): Promise<boolean> => {
     const paid = await buyerPays(opts.sandboxUrl, payment).catch(() => undefined);
     if (paid?.status !== 200) return false;
-    stats.paidAtBank += 1;
     stats.paidAtBankBy[payment.channel] = (stats.paidAtBankBy[payment.channel] ?? 0) + 1;
     return true;
   };
@@ -189,7 +188,6 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
       const answer = await request(rng.pick(live), 'POST', `/notify/${channel}`, forged.body, forged.headers).catch(() => undefined);
       if (answer && answer.status < 500) {
         log.forged.push({ channel, outTradeNo, kind: forged.kind, body: forged.body });
-        stats.forged += 1;
         return;
       }
       await sleep(RETRY_PAUSE_MS * (i + 1));
@@ -305,5 +303,9 @@ export async function runWorkload(opts: WorkloadOptions, log: WorkloadLog): Prom
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.purchases) }, worker));
+  // What the log or another count already holds is read from it, not counted twice.
+  stats.paidAtBank = Object.values(stats.paidAtBankBy).reduce((sum, n) => sum + n, 0);
+  stats.forged = log.forged.length;
+  stats.refunds.accepted = new Set(log.refunds.flatMap((a) => a.refundId ?? [])).size;
   return stats;
 }

@@ -1,9 +1,24 @@
 // Daily reconciliation, decided purely: one channel's bill for one Beijing day against Paycenter's
 // records of that channel. The service loads the records, calls compareBill, and acts on each
 // difference as plannedAction says.
-import type { BillLine } from '../channels/types.ts';
 import type { AttemptState, OrderState } from './states.ts';
 import type { RefundState } from './refunds.ts';
+
+/** One line of a channel's daily bill, normalized. */
+export interface BillLine {
+  kind: 'payment' | 'refund';
+  /** The payment's out_trade_no (for a refund: the refunded payment's, or "" when the bill names it only by channelTradeNo, as UnionPay's does). */
+  outTradeNo: string;
+  /** The channel's number of the payment (transaction_id, trade_no, queryId). */
+  channelTradeNo: string;
+  /** Refund lines only: our refund number. */
+  outRefundNo?: string;
+  /** Fen, positive for payments and refunds alike. */
+  amountMinor: number;
+  currency: string;
+  /** Refund lines only: the refund's state as the bill shows it. */
+  refundStatus?: 'succeeded' | 'processing' | 'failed';
+}
 
 export const DIFFERENCE_CLASSES = [
   'paid_at_channel_only',

@@ -1,7 +1,17 @@
 // Refund states, what a channel's word about a refund does to it, and an order's refund progress.
 // Pure: the services read the refund under its order's lock, call these, and apply the result.
-import type { RefundStatus } from '../channels/types.ts';
 import type { EventType } from './events.ts';
+
+/** The channel's word about one refund. `processing` and `unknown` mean "ask again later"; never infer from silence. */
+export type RefundStatus =
+  | { kind: 'succeeded'; amountMinor: number; channelRefundNo?: string; succeededAt: Date }
+  /** Accepted, the money not yet returned. */
+  | { kind: 'processing' }
+  /** Final: no money moved (refused at request, or CLOSED/ABNORMAL later). */
+  | { kind: 'failed'; code: string; message: string }
+  /** The channel has no refund with this number: our request never reached it. */
+  | { kind: 'not_found' }
+  | { kind: 'unknown'; reason: string };
 
 export const REFUND_STATES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 export type RefundState = (typeof REFUND_STATES)[number];

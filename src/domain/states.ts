@@ -1,6 +1,7 @@
 // Order and payment-attempt states and the only transitions allowed between them (G6).
 // Every store write of a state goes through checkTransition.
 import { assert } from './errors.ts';
+import { refundTransitions } from './refunds.ts';
 
 export const ORDER_STATES = ['CREATED', 'PAYING', 'PAID', 'CLOSED', 'EXCEPTION'] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
@@ -32,11 +33,17 @@ export const attemptTransitions: Readonly<Record<AttemptState, readonly AttemptS
 
 export const OPEN_ATTEMPT_STATES: readonly AttemptState[] = ['CREATING', 'PENDING'];
 
-export type Entity = 'order' | 'attempt';
+export type Entity = 'order' | 'attempt' | 'refund';
+
+const TRANSITIONS: Record<Entity, { created: string; table: Readonly<Record<string, readonly string[]>> }> = {
+  order: { created: 'CREATED', table: orderTransitions },
+  attempt: { created: 'CREATING', table: attemptTransitions },
+  refund: { created: 'PENDING', table: refundTransitions },
+};
 
 export function isAllowedTransition(entity: Entity, from: string | null, to: string): boolean {
-  if (from === null) return entity === 'order' ? to === 'CREATED' : to === 'CREATING';
-  const table: Record<string, readonly string[]> = entity === 'order' ? orderTransitions : attemptTransitions;
+  const { created, table } = TRANSITIONS[entity];
+  if (from === null) return to === created;
   return table[from]?.includes(to) ?? false;
 }
 

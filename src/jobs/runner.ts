@@ -1,7 +1,7 @@
 // The durable job runner: graphile-worker task names wired to services. Jobs are rows in
 // PostgreSQL, taken with SKIP LOCKED, so any number of Paycenter processes can share them.
 import { run, Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
-import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/reconcile.ts';
+import { runAttemptQuery, runCloseAttempt, QUERY_ATTEMPT_TASK, type QueryJobPayload } from '../services/active-query.ts';
 import { CLOSE_ATTEMPT_TASK, EXPIRE_ORDERS_TASK } from '../services/state-change.ts';
 import { REFUND_TASK, type RefundJobPayload } from '../services/refund-open.ts';
 import { runRefundJob, sweepPendingRefunds, SWEEP_REFUNDS_TASK } from '../services/refunds.ts';

@@ -73,6 +73,17 @@ export type PayResult =
   /** Several merchants hold this out_trade_no and the caller named none. */
   | { outcome: 'ambiguous'; mchIds: string[] };
 
+/** A trade the control API named by its out_trade_no, and by the merchant only when several hold it. */
+export type TradeLookup<Trade> = { outcome: 'found'; trade: Trade } | { outcome: 'not_found' } | { outcome: 'ambiguous'; mchIds: string[] };
+
+/** `trades` are every merchant's trade of one out_trade_no (of the named merchant's, if one was named). */
+export function lookUpTrade<Trade>(trades: Trade[], mchIdOf: (trade: Trade) => string): TradeLookup<Trade> {
+  const [trade] = trades;
+  if (!trade) return { outcome: 'not_found' };
+  if (trades.length > 1) return { outcome: 'ambiguous', mchIds: trades.map(mchIdOf) };
+  return { outcome: 'found', trade };
+}
+
 /** One refund as the bank's ledger knows it (the schema's `refunds` view); times ISO 8601. */
 export interface LedgerRefund {
   channel: string;
@@ -84,21 +95,6 @@ export interface LedgerRefund {
   state: 'processing' | 'succeeded' | 'failed';
   acceptedAt: string;
   finishedAt: string | null;
-}
-
-/** A refund as the `refunds` view lists it (refund-ledger.ts): LedgerRefund's facts with times as Dates. */
-export type LedgerRefundEntry = Omit<LedgerRefund, 'channel' | 'acceptedAt' | 'finishedAt'> & {
-  acceptedAt: Date;
-  finishedAt: Date | null;
-};
-
-export function toLedgerRefund(channel: string, entry: LedgerRefundEntry): LedgerRefund {
-  return {
-    ...entry,
-    channel,
-    acceptedAt: entry.acceptedAt.toISOString(),
-    finishedAt: entry.finishedAt?.toISOString() ?? null,
-  };
 }
 
 export interface SandboxChannel {

@@ -10,20 +10,19 @@ export interface FormNotificationOptions {
   userAgent: string;
   /** The form field holding the base64 signature. */
   signatureField: string;
-  notifyTimeoutMs: number;
   /** The channel's acknowledgement rule. */
   judge(answer: HttpAnswer): SendResult;
 }
 
 /** A probe is the same form with its signature corrupted, which a correct receiver refuses. */
 export function formNotificationSender(o: FormNotificationOptions): NotifierOptions['send'] {
-  return (note, { probe }) =>
+  return (note, { probe, timeoutMs }) =>
     postNotification(
       note.notifyUrl,
       {
         headers: { 'Content-Type': o.contentType, 'User-Agent': o.userAgent },
         body: probe ? withCorruptedSignature(note.body, o.signatureField) : note.body,
-        timeoutMs: o.notifyTimeoutMs,
+        timeoutMs,
       },
       o.judge,
     );

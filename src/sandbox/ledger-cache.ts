@@ -3,6 +3,7 @@
 // sandbox's cost. Another sandbox process sharing the database may re-register a merchant, so an
 // entry is read again after LEDGER_CACHE_TTL_MS, and at once when the caller asks for it fresh
 // (after a signature failed to verify with the cached key).
+import { createPublicKey, type KeyObject } from 'node:crypto';
 
 /** How long a re-registration made by another sandbox process may go unseen here. */
 export const LEDGER_CACHE_TTL_MS = 5_000;
@@ -38,4 +39,9 @@ export class LedgerCache<Value> {
   peek(key: string): Value | undefined {
     return this.entries.get(key)?.value;
   }
+}
+
+/** The key of `pem`, taken from the entry it replaces when that was parsed from the same PEM. */
+export function reusedPublicKey(pem: string, previous: { publicKeyPem: string; publicKey: KeyObject } | undefined): KeyObject {
+  return previous?.publicKeyPem === pem ? previous.publicKey : createPublicKey(pem);
 }

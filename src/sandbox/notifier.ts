@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import { sendRequest, type HttpAnswer } from '../http/request.ts';
+import type { SandboxContext } from './channel.ts';
 import type { FaultSwitchboard } from './faults.ts';
 import {
   finishNotification,
@@ -69,10 +70,35 @@ export interface NotifierOptions {
   /** A receiver that has not answered by then has failed the attempt. */
   notifyTimeoutMs: number;
   /**
-   * One delivery. A probe (the signtestProbes fault) carries a deliberately invalid signature:
-   * a receiver must refuse it, and acknowledging it is logged as the security defect it is.
+   * One delivery, given up after timeoutMs (the leases are sized for it). A probe (the
+   * signtestProbes fault) carries a deliberately invalid signature: a receiver must refuse it,
+   * and acknowledging it is logged as the security defect it is.
    */
-  send(note: NotificationToSend, options: { probe: boolean }): Promise<SendResult>;
+  send(note: NotificationToSend, options: { probe: boolean; timeoutMs: number }): Promise<SendResult>;
+}
+
+/** What a channel brings to its Notifier; the rest comes from the sandbox (SandboxContext). */
+export interface ChannelNotifications {
+  channel: string;
+  schema: string;
+  retryDelaysMs: readonly number[];
+  /** The channel's own answer timeout; the sandbox's notifyTimeoutMs overrides it when set. */
+  notifyTimeoutMs: number;
+  send: NotifierOptions['send'];
+}
+
+export function channelNotifier(ctx: SandboxContext, c: ChannelNotifications): Notifier {
+  return new Notifier({
+    db: ctx.db,
+    log: ctx.log,
+    faults: ctx.faults,
+    timeScale: ctx.timeScale,
+    schema: c.schema,
+    logLabel: `sandbox ${c.channel}`,
+    retryDelaysMs: c.retryDelaysMs,
+    notifyTimeoutMs: ctx.notifyTimeoutMs ?? c.notifyTimeoutMs,
+    send: c.send,
+  });
 }
 
 export class Notifier {
@@ -93,6 +119,10 @@ export class Notifier {
     if (firstRetryDelayMs === undefined) throw new Error(`${opts.logLabel}: the notification retry schedule is empty`);
     // Orphaned rows wait at most about one (scaled) retry interval before a poller finds them.
     this.pollIntervalMs = Math.min(POLL_INTERVAL_MAX_MS, Math.max(POLL_INTERVAL_MIN_MS, firstRetryDelayMs * opts.timeScale));
+  }
+
+  get notifyTimeoutMs(): number {
+    return this.opts.notifyTimeoutMs;
   }
 
   /** How long a lease must outlast the moment an attempt is due. */
@@ -213,7 +243,7 @@ export class Notifier {
       }
       const copies = fault.duplicateNotifications ? 2 : 1;
       const [results] = await Promise.all([
-        Promise.all(Array.from({ length: copies }, () => this.opts.send(note, { probe: false }))),
+        Promise.all(Array.from({ length: copies }, () => this.opts.send(note, { probe: false, timeoutMs: this.opts.notifyTimeoutMs }))),
         fault.signtestProbes ? this.probe(note) : undefined,
       ]);
       const acknowledged = results.some((r) => r.acknowledged);
@@ -260,7 +290,7 @@ export class Notifier {
 
   /** Acknowledging a notification whose signature cannot verify is a security defect (channels.md §1.3): logged loudly. */
   private async probe(note: NotificationToSend): Promise<void> {
-    const result = await this.opts.send(note, { probe: true });
+    const result = await this.opts.send(note, { probe: true, timeoutMs: this.opts.notifyTimeoutMs });
     if (result.acknowledged) {
       this.opts.log.warn(
         { notificationId: note.id, notifyUrl: note.notifyUrl, result: result.description },

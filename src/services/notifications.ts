@@ -8,7 +8,7 @@ import { insertNotification } from '../store/evidence.ts';
 import { addJob } from '../store/jobs.ts';
 import type { Channel, NotificationAck, RawHttpRequest } from '../channels/types.ts';
 import { paidAmountMatches } from '../domain/decisions.ts';
-import { queryNowJob } from './reconcile.ts';
+import { queryNowJob } from './active-query.ts';
 import { settleAttempt } from './state-change.ts';
 import { settleRefund } from './refunds.ts';
 import { refundQueryNowJob } from './refund-open.ts';

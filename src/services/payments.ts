@@ -13,7 +13,7 @@ import { methodsOf } from '../domain/channels.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
 import { closeAttemptJob, emitEvent, moveOrder, sweepAtExpiryIfUnwatched, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
-import { queryJob } from './reconcile.ts';
+import { queryJob } from './active-query.ts';
 import { closeAndConfirm } from './orders.ts';
 import type { ServiceContext } from './context.ts';
 

@@ -31,7 +31,7 @@ import { PaycenterError } from '../domain/errors.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
 import { newId } from '../domain/ids.ts';
 import type { BillLine } from '../channels/types.ts';
-import { queryJob, queryNowJob } from './reconcile.ts';
+import { queryJob, queryNowJob } from './active-query.ts';
 import { refundQueryNowJob } from './refunds.ts';
 import { emitEvent, moveOrder } from './state-change.ts';
 import type { ServiceContext } from './context.ts';

@@ -2,7 +2,7 @@
 // payment. A refund is held on the paid attempt when it is made, sent by a durable job, and ends
 // SUCCEEDED or FAILED on the channel's word alone — from its notification or our query, never
 // from silence.
-import { withTransaction } from '../store/db.ts';
+import { withTransaction, type Tx } from '../store/db.ts';
 import { findAttempt, listAttempts, lockOrder, lockOrderOfRefund, type AttemptRow } from '../store/orders.ts';
 import {
   findRefund,
@@ -17,6 +17,7 @@ import { addJob } from '../store/jobs.ts';
 import type { RefundRequest, RefundStatus } from '../channels/types.ts';
 import { assert, PaycenterError } from '../domain/errors.ts';
 import { newId, newOutRefundNo } from '../domain/ids.ts';
+import { checkTransition } from '../domain/states.ts';
 import { decideOnRefundStatus, refundEvent, refundQueryDelay, type RefundDecision } from '../domain/refunds.ts';
 import { callChannel, tradeRef } from './channel-calls.ts';
 import { emitEvent } from './state-change.ts';
@@ -24,7 +25,6 @@ import { openRefund, refundJob, type RefundJobPayload } from './refund-open.ts';
 import { requireOrder } from './orders.ts';
 import { refundView, type RefundView } from './views.ts';
 import type { ServiceContext } from './context.ts';
-import type { Tx } from '../store/db.ts';
 
 export interface CreateRefundInput {
   amount: number;
@@ -57,7 +57,7 @@ export async function createRefund(
     if (order.state !== 'PAID' || !order.paidAttemptId) {
       throw new PaycenterError('order_not_paid', `Order ${orderId} is ${order.state}; only a PAID order can be refunded.`, { orderId });
     }
-    const paid = (await listAttempts(tx, orderId)).find((a) => a.id === order.paidAttemptId)!;
+    const paid = (await findAttempt(tx, order.paidAttemptId))!;
     const opened = await openRefund(
       tx,
       {
@@ -158,6 +158,7 @@ export async function settleRefund(
     const refund = (await findRefund(tx, refundId))!;
     const d = decideOnRefundStatus(refund, status, source);
     if (d.kind !== 'finish') return d;
+    checkTransition('refund', refund.id, refund.state, d.to);
     const finished = await updateRefundState(tx, refund.id, 'PENDING', d.to, d.reason, {
       channelRefundNo: d.channelRefundNo,
       failureCode: d.failure?.code,

@@ -4,15 +4,17 @@ import { queryOne, type Queryable } from './db.ts';
 export interface AppRow {
   id: string;
   name: string;
+  /** The operator's app (made at first start): the only one that may see what spans every app. */
+  isDefault: boolean;
 }
 
 export async function findAppByKeyHash(q: Queryable, apiKeyHash: string): Promise<AppRow | null> {
-  return queryOne<AppRow>(q, 'find_app_by_key_hash', 'SELECT id, name FROM apps WHERE api_key_hash = $1', [apiKeyHash]);
+  return queryOne<AppRow>(q, 'find_app_by_key_hash', 'SELECT id, name, is_default AS "isDefault" FROM apps WHERE api_key_hash = $1', [apiKeyHash]);
 }
 
 export async function findDefaultApp(q: Queryable): Promise<(AppRow & { apiKeyHash: string }) | null> {
   const { rows } = await q.query<AppRow & { apiKeyHash: string }>(
-    'SELECT id, name, api_key_hash AS "apiKeyHash" FROM apps WHERE is_default',
+    'SELECT id, name, is_default AS "isDefault", api_key_hash AS "apiKeyHash" FROM apps WHERE is_default',
   );
   return rows[0] ?? null;
 }

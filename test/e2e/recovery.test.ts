@@ -5,7 +5,7 @@ import { orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { insertAttempt, lockOrder } from '../../src/store/orders.ts';
 import { addJob } from '../../src/store/jobs.ts';
-import { queryJob } from '../../src/services/reconcile.ts';
+import { queryJob } from '../../src/services/active-query.ts';
 import { moveOrder } from '../../src/services/state-change.ts';
 import { newId, newOutTradeNo } from '../../src/domain/ids.ts';
 import { expireUnwatchedOrders } from '../../src/services/orders.ts';

@@ -101,6 +101,13 @@ export class AlipayTestClient {
 
   constructor(readonly serverUrl: string, readonly app: TestApp) {}
 
+  /** A client of a new app, registered at the sandbox. */
+  static async registered(serverUrl: string, app: TestApp = newTestApp()): Promise<AlipayTestClient> {
+    const client = new AlipayTestClient(serverUrl, app);
+    await client.register();
+    return client;
+  }
+
   async register(extra: Record<string, unknown> = {}): Promise<void> {
     const res = await fetch(`${this.serverUrl}/sandbox/alipay/merchants`, {
       method: 'POST',

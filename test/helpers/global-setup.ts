@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/store/embedded.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { databaseAnswers } from '../../src/store/db.ts';
+import { createPool, databaseAnswers } from '../../src/store/db.ts';
 import { migrateSandbox } from '../../src/sandbox/index.ts';
 
 declare module 'vitest' {
@@ -145,7 +145,8 @@ async function buildTemplate(admin: pg.Client, adminUrl: string, name: string): 
   try {
     const url = withDatabase(adminUrl, building);
     await migrate(url);
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    // createPool's error handlers: the terminate below may reach a connection end() has not closed yet.
+    const pool = createPool(url, 2, 'paycenter-test-template');
     try {
       await migrateSandbox(pool);
     } finally {

@@ -149,17 +149,15 @@ export class UnionpayTestClient {
     return { ...withCert, signature: sign('sha256', hexDigest(withCert), this.merchant.privateKey).toString('base64') };
   }
 
+  /** What every request of this merchant carries (§3.2); bizType 000201 is the B2C gateway payment. */
+  private header(txnType: string, txnSubType: string, bizType = '000201'): Fields {
+    return { version: '5.1.0', encoding: 'UTF-8', signMethod: '01', txnType, txnSubType, bizType, accessType: '0', merId: this.merchant.merId };
+  }
+
   consumeFields(orderId: string, backUrl: string, extra: Fields = {}): Fields {
     return {
-      version: '5.1.0',
-      encoding: 'UTF-8',
-      signMethod: '01',
-      txnType: '01',
-      txnSubType: '01',
-      bizType: '000201',
+      ...this.header('01', '01'),
       channelType: '07',
-      accessType: '0',
-      merId: this.merchant.merId,
       orderId,
       txnTime: beijingTime(new Date()),
       txnAmt: '8888',
@@ -170,18 +168,7 @@ export class UnionpayTestClient {
   }
 
   queryFields(orderId: string, txnTime: string): Fields {
-    return {
-      version: '5.1.0',
-      encoding: 'UTF-8',
-      signMethod: '01',
-      txnType: '00',
-      txnSubType: '00',
-      bizType: '000201',
-      accessType: '0',
-      merId: this.merchant.merId,
-      orderId,
-      txnTime,
-    };
+    return { ...this.header('00', '00'), orderId, txnTime };
   }
 
   /** The browser posting the merchant's auto-submitting form; answers the HTML page. */
@@ -191,15 +178,8 @@ export class UnionpayTestClient {
 
   refundFields(orderId: string, origQryId: string, txnAmt: number, backUrl: string): Fields {
     return {
-      version: '5.1.0',
-      encoding: 'UTF-8',
-      signMethod: '01',
-      txnType: '04',
-      txnSubType: '00',
-      bizType: '000201',
+      ...this.header('04', '00'),
       channelType: '07',
-      accessType: '0',
-      merId: this.merchant.merId,
       orderId,
       txnTime: beijingTime(new Date()),
       txnAmt: String(txnAmt),
@@ -212,14 +192,7 @@ export class UnionpayTestClient {
   /** settleDate is MMDD (§3.8). */
   fileTransFields(settleDate: string): Fields {
     return {
-      version: '5.1.0',
-      encoding: 'UTF-8',
-      signMethod: '01',
-      txnType: '76',
-      txnSubType: '01',
-      bizType: '000000',
-      accessType: '0',
-      merId: this.merchant.merId,
+      ...this.header('76', '01', '000000'),
       settleDate,
       txnTime: beijingTime(new Date()),
       fileType: '00',

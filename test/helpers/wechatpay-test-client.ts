@@ -99,6 +99,13 @@ export class WechatpayTestClient {
   /** serverUrl without the /sandbox/wechatpay prefix. */
   constructor(readonly serverUrl: string, readonly merchant: TestMerchant) {}
 
+  /** A client of a new merchant, registered at the sandbox. */
+  static async registered(serverUrl: string, merchant: TestMerchant = newTestMerchant()): Promise<WechatpayTestClient> {
+    const client = new WechatpayTestClient(serverUrl, merchant);
+    await client.register();
+    return client;
+  }
+
   get apiBaseUrl(): string {
     return `${this.serverUrl}/sandbox/wechatpay`;
   }

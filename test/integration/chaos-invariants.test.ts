@@ -11,7 +11,7 @@ import { checkInvariants, formatInvariantTable } from '../../src/chaos/invariant
 import { reconcileRun } from '../../src/chaos/reconcile.ts';
 import { beijingDate } from '../../src/domain/reconciliation.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
-import { EFFECTS_TABLE, INBOX_TABLE, type InvariantName, type InvariantResult, type WorkloadLog } from '../../src/chaos/types.ts';
+import { EFFECTS_TABLE, INBOX_TABLE, PURCHASE_METADATA_KEY, type InvariantName, type InvariantResult, type WorkloadLog } from '../../src/chaos/types.ts';
 import { createInbox } from '../../src/client/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { forgeNotification, readForgeKeys } from '../../src/chaos/forge-wechatpay.ts';
@@ -38,20 +38,13 @@ const run = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
 async function submit(role: keyof typeof orders, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const purchase = `purchase-${role}-${run}`;
-  const body = orderBody({ metadata: { chaosPurchase: purchase } });
+  const body = orderBody({ metadata: { [PURCHASE_METADATA_KEY]: purchase } });
   const res = await pc.api('POST', '/v1/orders', body, headers);
   expect(res.status).toBe(201);
   orders[role] = { id: res.body.id, purchase, outTradeNo: '' };
   return body;
 }
 
-async function pay(role: keyof typeof orders): Promise<void> {
-  const res = await pc.api('POST', `/v1/orders/${orders[role].id}/pay`, { channel: 'wechatpay' });
-  expect(res.status).toBe(200);
-  orders[role].outTradeNo = res.body.payment.outTradeNo;
-}
-
-const orderState = async (id: string) => (await pc.api('GET', `/v1/orders/${id}`)).body.state as string;
 const settledRefunds = (id: string, n: number) =>
   waitFor(
     async () => (await pc.api('GET', `/v1/orders/${id}/refunds`)).body.data as { id: string; state: string; outRefundNo: string }[],
@@ -62,6 +55,10 @@ const payWith = async (id: string, channel: string, method?: string) => {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.payment as { outTradeNo: string; action: null };
 };
+
+async function pay(role: keyof typeof orders): Promise<void> {
+  orders[role].outTradeNo = (await payWith(orders[role].id, 'wechatpay')).outTradeNo;
+}
 
 beforeAll(async () => {
   pc = await startTestPaycenter();
@@ -112,7 +109,7 @@ beforeAll(async () => {
   cleanLog = { forged: [{ channel: 'wechatpay', outTradeNo, kind: 'bad_signature', body: forged.body }], refunds: [] };
 
   for (const [role, state] of [['paid1', 'PAID'], ['paid2', 'PAID'], ['closed', 'CLOSED'], ['double', 'PAID'], ['late', 'CLOSED']] as const) {
-    expect(await waitFor(() => orderState(orders[role].id), (s) => s === state)).toBe(state);
+    expect((await pc.waitForState(orders[role].id, state)).state).toBe(state);
   }
   const merchantRefundNo = `refund-${run}`;
   const refunded = await pc.api('POST', `/v1/orders/${orders.paid2.id}/refunds`, { amount: 500, merchantRefundNo });

@@ -41,8 +41,7 @@ const server = sandboxPerFile({ timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 })
 let client: AlipayTestClient;
 
 beforeAll(async () => {
-  client = new AlipayTestClient(server.url, newTestApp());
-  await client.register();
+  client = await AlipayTestClient.registered(server.url);
 });
 
 const precreate = (outTradeNo: string, extra: Record<string, unknown> = {}, notifyUrl = NOTIFY_URL) =>

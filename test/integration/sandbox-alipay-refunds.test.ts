@@ -11,7 +11,6 @@ import {
   control,
   eventually,
   formOf,
-  newTestApp,
   readAlipayBill,
   sandboxPerFile,
   serveSandbox,
@@ -34,8 +33,7 @@ let client: AlipayTestClient;
 let receiver: Awaited<ReturnType<typeof startAlipayReceiver>>;
 
 beforeAll(async () => {
-  client = new AlipayTestClient(server.url, newTestApp());
-  await client.register();
+  client = await AlipayTestClient.registered(server.url);
   receiver = await startAlipayReceiver();
 });
 afterAll(async () => {
@@ -244,11 +242,7 @@ describe('alipay.trade.fastpay.refund.query', () => {
 
 describe('the daily bill', () => {
   /** Its own app, so the bill holds this test's transactions only. */
-  async function freshApp(): Promise<AlipayTestClient> {
-    const app = new AlipayTestClient(server.url, newTestApp());
-    await app.register();
-    return app;
-  }
+  const freshApp = () => AlipayTestClient.registered(server.url);
 
   async function billOf(app: AlipayTestClient, billDate = today()) {
     const answer = await app.call(BILL_URL, { bill_type: 'trade', bill_date: billDate });

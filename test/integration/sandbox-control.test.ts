@@ -2,7 +2,7 @@
 // validation of fault settings.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { WechatpayTestClient, control, newTestMerchant, sandboxPerFile } from '../helpers/wechatpay-test-client.ts';
+import { WechatpayTestClient, control, sandboxPerFile } from '../helpers/wechatpay-test-client.ts';
 
 const NOTIFY_URL = 'http://127.0.0.1:9/notify/wechatpay'; // nothing listens; the notifications fail quietly
 const NATIVE = '/v3/pay/transactions/native';
@@ -12,8 +12,7 @@ const server = sandboxPerFile({ timeScale: 1 });
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  client = new WechatpayTestClient(server.url, newTestMerchant());
-  await client.register();
+  client = await WechatpayTestClient.registered(server.url);
 });
 
 async function order(outTradeNo: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -63,8 +62,7 @@ describe('POST /sandbox/pay', () => {
   });
 
   it('asks for mchId when two merchants hold the same out_trade_no', async () => {
-    const other = new WechatpayTestClient(server.url, newTestMerchant());
-    await other.register();
+    const other = await WechatpayTestClient.registered(server.url);
     const outTradeNo = newOutTradeNo();
     await order(outTradeNo);
     expect((await other.call('POST', NATIVE, other.nativeOrder(outTradeNo, NOTIFY_URL))).status).toBe(200);

@@ -9,7 +9,6 @@ import {
   createTestDatabase,
   decryptResource,
   eventually,
-  newTestMerchant,
   sandboxPerFile,
   serveSandbox,
   startNotificationReceiver,
@@ -27,8 +26,7 @@ const server = sandboxPerFile({ timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 })
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  client = new WechatpayTestClient(server.url, newTestMerchant());
-  await client.register();
+  client = await WechatpayTestClient.registered(server.url);
 });
 
 async function orderAndPay(notifyUrl: string, serverUrl = server.url): Promise<{ outTradeNo: string; paid: any }> {
@@ -218,8 +216,7 @@ describe('durability', () => {
     const receiver = await startNotificationReceiver(() => (accept ? 200 : 500));
     const first = await serveSandbox(own.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
     try {
-      const merchant = new WechatpayTestClient(first.url, newTestMerchant());
-      await merchant.register();
+      const merchant = await WechatpayTestClient.registered(first.url);
       const outTradeNo = 'R' + randomBytes(8).toString('hex');
       await merchant.call('POST', '/v3/pay/transactions/native', merchant.nativeOrder(outTradeNo, receiver.url));
       expect((await control(first.url, 'POST', '/sandbox/pay', { outTradeNo })).status).toBe(200);
@@ -249,8 +246,7 @@ describe('durability', () => {
     const receiver = await startNotificationReceiver();
     const first = await serveSandbox(own.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
     try {
-      const merchant = new WechatpayTestClient(first.url, newTestMerchant());
-      await merchant.register();
+      const merchant = await WechatpayTestClient.registered(first.url);
       const outTradeNo = 'L' + randomBytes(8).toString('hex');
       await merchant.call('POST', '/v3/pay/transactions/native', merchant.nativeOrder(outTradeNo, receiver.url));
       await control(first.url, 'PUT', '/sandbox/faults', { delayNotificationsMs: 60_000 });
@@ -281,8 +277,7 @@ describe('durability', () => {
     const first = await serveSandbox(own.pool, { timeScale: TIME_SCALE, notifyTimeoutMs: 1_000 });
     const count = 40;
     try {
-      const merchant = new WechatpayTestClient(first.url, newTestMerchant());
-      await merchant.register();
+      const merchant = await WechatpayTestClient.registered(first.url);
       await control(first.url, 'PUT', '/sandbox/faults', { delayNotificationsMs: 60_000 });
       for (let i = 0; i < count; i += 1) {
         const outTradeNo = `M${i}_${randomBytes(4).toString('hex')}`;

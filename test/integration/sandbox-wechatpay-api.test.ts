@@ -6,7 +6,6 @@ import {
   WechatpayTestClient,
   authorizationHeader,
   control,
-  newTestMerchant,
   sandboxPerFile,
   serveSandbox,
 } from '../helpers/wechatpay-test-client.ts';
@@ -23,8 +22,7 @@ const server = sandboxPerFile({ timeScale: 0.001 });
 let client: WechatpayTestClient;
 
 beforeAll(async () => {
-  client = new WechatpayTestClient(server.url, newTestMerchant());
-  await client.register();
+  client = await WechatpayTestClient.registered(server.url);
 });
 
 describe('merchant registration', () => {
@@ -46,8 +44,7 @@ describe('merchant registration', () => {
   });
 
   it('replaces the keys when a mchId registers again', async () => {
-    const rotating = new WechatpayTestClient(server.url, newTestMerchant());
-    await rotating.register();
+    const rotating = await WechatpayTestClient.registered(server.url);
     expect((await rotating.call('POST', NATIVE, rotating.nativeOrder(newOutTradeNo(), NOTIFY_URL))).status).toBe(200);
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const oldMerchant = rotating.merchant;

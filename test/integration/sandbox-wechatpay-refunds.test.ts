@@ -9,7 +9,6 @@ import {
   control,
   decryptResource,
   eventually,
-  newTestMerchant,
   parseTradeBill,
   sandboxPerFile,
   serveSandbox,
@@ -37,11 +36,7 @@ const newOutRefundNo = () => 'R' + randomBytes(8).toString('hex');
 /** The Beijing calendar day `offsetDays` from today. */
 const beijingDay = (offsetDays: number) => new Date(Date.now() + 8 * 3600_000 + offsetDays * DAY_MS).toISOString().slice(0, 10);
 
-async function newClient(): Promise<WechatpayTestClient> {
-  const c = new WechatpayTestClient(server.url, newTestMerchant());
-  await c.register();
-  return c;
-}
+const newClient = () => WechatpayTestClient.registered(server.url);
 
 async function paidTrade(c: WechatpayTestClient, totalFen = TOTAL_FEN): Promise<{ outTradeNo: string; transactionId: string }> {
   const outTradeNo = newOutTradeNo();

@@ -73,6 +73,8 @@ const DOCUMENTED_EDGES: Record<Entity, ReadonlySet<string>> = {
     'CLOSED→SUCCEEDED',
     'FAILED→SUCCEEDED',
   ]),
+  // README "Refunds": PENDING until the channel's word, then SUCCEEDED or FAILED for good.
+  refund: new Set(['∅→PENDING', 'PENDING→SUCCEEDED', 'PENDING→FAILED']),
 };
 const isDocumented = (entity: Entity, from: string | null, to: string) => DOCUMENTED_EDGES[entity].has(`${from ?? '∅'}→${to}`);
 
@@ -426,18 +428,37 @@ const stateOf = (r: Real) => JSON.stringify([r.order, r.attempts, r.events, r.tr
 // ---------------------------------------------------------------------------------------------
 type Cmd = fc.Command<Model, Real>;
 
+/** POST /pay on a paid or closed order is refused; an expired one too, closed on the spot while it has no attempt yet. */
+function modelRefusePay(m: Model): Outcome | undefined {
+  if (m.order === 'PAID') return 'order_paid';
+  if (m.order === 'CLOSED') return 'order_closed';
+  if (!m.expired) return undefined;
+  if (m.order === 'CREATED') modelCloseWhenNothingOpen(m);
+  return 'order_closed';
+}
+
+/** throwUnlessPayable (payments.ts). */
+const unpayableReal = (r: Real): Outcome | undefined =>
+  r.order.state === 'PAID' ? 'order_paid' : r.order.state === 'CLOSED' ? 'order_closed' : undefined;
+
+/** payOrder's phase 1 before any attempt: throwUnlessPayable, then an expired order, closed there while CREATED. */
+function refusePayReal(r: Real): Outcome | undefined {
+  const unpayable = unpayableReal(r);
+  if (unpayable || !r.expired) return unpayable;
+  if (r.order.state === 'CREATED') {
+    moveOrderReal(r, 'CLOSED');
+    r.events.push('order.closed');
+  }
+  return 'order_closed';
+}
+
 /** POST /pay with the open attempt's channel and method: reuse it, or open one (payOrder's phase 1). */
 class OpenAttempt implements Cmd {
   check = () => true;
   run(m: Model, r: Real): void {
     const expected = ((): Outcome => {
-      if (m.order === 'PAID') return 'order_paid';
-      if (m.order === 'CLOSED') return 'order_closed';
-      if (m.expired) {
-        // An expired order with no attempt yet is closed on the spot.
-        if (m.order === 'CREATED') modelCloseWhenNothingOpen(m);
-        return 'order_closed';
-      }
+      const refused = modelRefusePay(m);
+      if (refused) return refused;
       // One open attempt per order (the partial unique index): a second POST /pay with the same
       // channel and method reuses it.
       if (modelOpenAttempt(m) !== -1) return 'reused';
@@ -445,15 +466,8 @@ class OpenAttempt implements Cmd {
       return 'opened';
     })();
     const actual = ((): Outcome => {
-      if (r.order.state === 'PAID') return 'order_paid';
-      if (r.order.state === 'CLOSED') return 'order_closed';
-      if (r.expired) {
-        if (r.order.state === 'CREATED') {
-          moveOrderReal(r, 'CLOSED');
-          r.events.push('order.closed');
-        }
-        return 'order_closed';
-      }
+      const refused = refusePayReal(r);
+      if (refused) return refused;
       if (r.attempts.some((a) => isOpenAttempt(a.state))) return 'reused';
       startAttemptReal(r);
       return 'opened';
@@ -465,10 +479,6 @@ class OpenAttempt implements Cmd {
 
 /** openOrReuseAttempt's bound on switch rounds (payments.ts). */
 const SWITCH_ROUNDS_MAX = 3;
-
-/** throwUnlessPayable (payments.ts). */
-const unpayableReal = (r: Real): Outcome | undefined =>
-  r.order.state === 'PAID' ? 'order_paid' : r.order.state === 'CLOSED' ? 'order_closed' : undefined;
 
 /**
  * POST /pay with another channel or method: the open attempt is closed at its channel and the
@@ -482,12 +492,8 @@ class Switch implements Cmd {
   check = () => true;
   run(m: Model, r: Real): void {
     const expected = ((): Outcome => {
-      if (m.order === 'PAID') return 'order_paid';
-      if (m.order === 'CLOSED') return 'order_closed';
-      if (m.expired) {
-        if (m.order === 'CREATED') modelCloseWhenNothingOpen(m);
-        return 'order_closed';
-      }
+      const refused = modelRefusePay(m);
+      if (refused) return refused;
       const open = modelOpenAttempt(m);
       if (open !== -1) {
         // The order stays open for the new attempt whatever the old one's fate — but "never two
@@ -502,15 +508,8 @@ class Switch implements Cmd {
     const actual = ((): Outcome => {
       // openOrReuseAttempt: each round's phase 1 under the order's lock, then switchAttempt.
       for (let round = 1; ; round++) {
-        const unpayable = unpayableReal(r);
-        if (unpayable) return unpayable;
-        if (r.expired) {
-          if (r.order.state === 'CREATED') {
-            moveOrderReal(r, 'CLOSED');
-            r.events.push('order.closed');
-          }
-          return 'order_closed';
-        }
+        const refused = refusePayReal(r);
+        if (refused) return refused;
         const open = r.attempts.findIndex((a) => isOpenAttempt(a.state));
         if (open === -1) {
           startAttemptReal(r);

@@ -1,15 +1,15 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAlipay } from '../../src/config/alipay.ts';
 import { ConfigError } from '../../src/config/read.ts';
+import { pemOf as pem, rsaKeyPair } from '../helpers/channel-keys.ts';
 
-const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const app = rsaKeyPair();
+const alipay = rsaKeyPair();
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const pem = (k: KeyObject, type: 'pkcs8' | 'pkcs1' | 'spki') => k.export({ format: 'pem', type }).toString();
 
 const valid = {
   appId: '2021000000000001',

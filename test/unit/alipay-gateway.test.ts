@@ -1,20 +1,19 @@
 // Drives the adapter against a tiny gateway that answers like Alipay (channels.md §2): it checks
 // each request's RSA2 signature and where each parameter travels, and signs its answers with a
 // test "Alipay" key by splicing the signed node verbatim into the outer JSON (§2.3).
-import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlipayChannel } from '../../src/channels/alipay/index.ts';
 import type { Channel, CreatePaymentInput, TradeRef } from '../../src/channels/types.ts';
-import type { AlipayConfig } from '../../src/config/alipay.ts';
+import { ALIPAY_APP_ID, alipayTestConfig, rsaKeyPair } from '../helpers/channel-keys.ts';
 
-const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = (k: KeyObject, type: 'pkcs1' | 'spki') => k.export({ format: 'pem', type }).toString();
+const app = rsaKeyPair();
+const alipay = rsaKeyPair();
+const impostor = rsaKeyPair();
 
-const APP_ID = '2021000000000001';
+const APP_ID = ALIPAY_APP_ID;
 const OUT_TRADE_NO = 'pc0000000000000000000000000001';
 const CREATED_AT = new Date('2024-05-01T04:00:00Z');
 /** 2024-05-01 12:15:00 in Beijing. */
@@ -109,16 +108,8 @@ const server = http.createServer((req, res) => {
 
 let channel: Channel;
 let gatewayUrl: string;
-const baseConfig = (): AlipayConfig => ({
-  appId: APP_ID,
-  gatewayUrl,
-  privateKey: pem(app.privateKey, 'pkcs1'),
-  alipayPublicKey: pem(alipay.publicKey, 'spki'),
-  sellerId: '2088000000000001',
-  notifyUrl: 'https://pay.example.com/notify/alipay',
-  requestTimeoutMs: TIMEOUT_MS,
-  expiryGraceMs: GRACE_MS,
-});
+const baseConfig = () =>
+  alipayTestConfig({ app, alipay }, gatewayUrl, { requestTimeoutMs: TIMEOUT_MS, expiryGraceMs: GRACE_MS, privateKeyType: 'pkcs1' });
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,24 +1,14 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAlipayChannel } from '../../src/channels/alipay/index.ts';
-import type { AlipayConfig } from '../../src/config/alipay.ts';
+import { alipayTestConfig, rsaKeyPair } from '../helpers/channel-keys.ts';
 
-const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = (k: KeyObject, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }).toString();
+const app = rsaKeyPair();
+const alipay = rsaKeyPair();
+const impostor = rsaKeyPair();
 
 const NOW = new Date('2024-05-01T04:00:00Z');
-const config: AlipayConfig = {
-  appId: '2021000000000001',
-  gatewayUrl: 'http://127.0.0.1:1/gateway.do',
-  privateKey: pem(app.privateKey, 'pkcs8'),
-  alipayPublicKey: pem(alipay.publicKey, 'spki'),
-  sellerId: '2088000000000001',
-  notifyUrl: 'https://pay.example.com/notify/alipay',
-  requestTimeoutMs: 1000,
-  expiryGraceMs: 60_000,
-};
+const config = alipayTestConfig({ app, alipay }, 'http://127.0.0.1:1/gateway.do', { requestTimeoutMs: 1000, expiryGraceMs: 60_000, privateKeyType: 'pkcs8' });
 const channel = createAlipayChannel(config, { now: () => NOW });
 
 /** A TRADE_SUCCESS notification's fields, as Alipay sends them (channels.md §2.4). */

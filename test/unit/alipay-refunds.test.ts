@@ -1,7 +1,7 @@
 // Alipay refunds, refund notices and the daily bill (docs/refunds-and-bills.md, channels.md §2.9,
 // §2.10), written from the docs: a tiny gateway checks each request's RSA2 signature and answers
 // with nodes signed by a test "Alipay" key; bill files are built here in the documented format.
-import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { zipSync } from 'fflate';
@@ -18,15 +18,14 @@ import {
 } from '../../src/channels/alipay/classify.ts';
 import { createAlipayChannel } from '../../src/channels/alipay/index.ts';
 import type { Channel, RefundRequest } from '../../src/channels/types.ts';
-import type { AlipayConfig } from '../../src/config/alipay.ts';
+import { ALIPAY_APP_ID, ALIPAY_SELLER_ID, alipayTestConfig, rsaKeyPair } from '../helpers/channel-keys.ts';
 
-const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = (k: KeyObject, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }).toString();
+const app = rsaKeyPair();
+const alipay = rsaKeyPair();
+const impostor = rsaKeyPair();
 
-const APP_ID = '2021000000000001';
-const SELLER_ID = '2088000000000001';
+const APP_ID = ALIPAY_APP_ID;
+const SELLER_ID = ALIPAY_SELLER_ID;
 const OUT_TRADE_NO = 'pc0000000000000000000000000001';
 const TRADE_NO = '2024050122001400000000000001';
 const OUT_REFUND_NO = 'rf0000000000000000000000000001';
@@ -153,16 +152,8 @@ const server = http.createServer((req, res) => {
 
 let channel: Channel;
 let base: string;
-const configFor = (gatewayUrl: string): AlipayConfig => ({
-  appId: APP_ID,
-  gatewayUrl,
-  privateKey: pem(app.privateKey, 'pkcs8'),
-  alipayPublicKey: pem(alipay.publicKey, 'spki'),
-  sellerId: SELLER_ID,
-  notifyUrl: 'https://pay.example.com/notify/alipay',
-  requestTimeoutMs: TIMEOUT_MS,
-  expiryGraceMs: 60_000,
-});
+const configFor = (gatewayUrl: string) =>
+  alipayTestConfig({ app, alipay }, gatewayUrl, { requestTimeoutMs: TIMEOUT_MS, expiryGraceMs: 60_000, privateKeyType: 'pkcs8' });
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -249,6 +240,7 @@ describe('alipay.trade.refund', () => {
     ['a success signed by another key', 'unknown', () => signed(REFUND, { code: '10000', fund_change: 'Y' }, impostor.privateKey)],
     ['a refusal signed by another key', 'unknown', () => signed(REFUND, { code: '40004', sub_code: 'ACQ.TRADE_NOT_EXIST' }, impostor.privateKey)],
     ['a success about another trade', 'unknown', () => refundDone({ out_trade_no: 'other' })],
+    ['a success naming another trade_no', 'unknown', () => refundDone({ trade_no: '2026000000000000000000000099' })],
   ])('%s → %s', async (_label, kind, answer) => {
     reply = answer;
     const status = await channel.requestRefund(refund);

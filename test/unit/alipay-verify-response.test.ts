@@ -1,9 +1,10 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { responseNodeName, topLevelMembers, verifyAlipayResponse } from '../../src/channels/alipay/verify-response.ts';
+import { rsaKeyPair } from '../helpers/channel-keys.ts';
 
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const alipay = rsaKeyPair();
+const impostor = rsaKeyPair();
 const METHOD = 'alipay.trade.query';
 
 const signRaw = (raw: string, key = alipay.privateKey) => sign('sha256', Buffer.from(raw, 'utf8'), key).toString('base64');

@@ -1,30 +1,18 @@
-import { createCipheriv, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createCipheriv, randomBytes, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { WechatpayConfig } from '../../src/config.ts';
 import { createWechatpayChannel } from '../../src/channels/wechatpay/index.ts';
 import type { RawHttpRequest } from '../../src/channels/types.ts';
+import { WECHATPAY_API_V3_KEY, rsaKeyPair, wechatpayTestConfig } from '../helpers/channel-keys.ts';
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = (k: KeyObject, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }).toString();
+const merchant = rsaKeyPair();
+const platform = rsaKeyPair();
+const impostor = rsaKeyPair();
 
-const API_V3_KEY = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
+const API_V3_KEY = WECHATPAY_API_V3_KEY;
 const NOW = new Date('2024-05-01T04:00:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
 
-const config: WechatpayConfig = {
-  mchId: '1230000109',
-  appId: 'wxd678efh567hg6787',
-  apiBaseUrl: 'http://127.0.0.1:1/sandbox/wechatpay',
-  privateKey: pem(merchant.privateKey, 'pkcs8'),
-  certSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',
-  apiV3Key: API_V3_KEY,
-  platformPublicKey: pem(platform.publicKey, 'spki'),
-  platformPublicKeyId: 'PUB_KEY_ID_0112300001092024050100000001',
-  notifyUrl: 'https://pay.example.com/notify/wechatpay',
-  requestTimeoutMs: 1000,
-};
+const config = wechatpayTestConfig({ merchant, platform }, 'http://127.0.0.1:1/sandbox/wechatpay', 1000);
 const channel = createWechatpayChannel(config, { now: () => NOW });
 
 /** A paid Native transaction as WeChat would put it in the resource. */

@@ -1,12 +1,12 @@
 // WeChat Pay refunds, refund notifications and daily bills: the decision tables (pure), the bill
 // file read by header name, and the adapter's signed calls against a tiny node:http server that
 // answers as WeChat does (answers signed with the platform key, the bill file unsigned).
-import { createCipheriv, createHash, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, sign, verify } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { WechatpayConfig } from '../../src/config.ts';
-import { billRefusalOutcome, checkBillDate, parseTradeBill } from '../../src/channels/wechatpay/bill.ts';
+import { checkBillDate } from '../../src/channels/bill-date.ts';
+import { billRefusalOutcome, parseTradeBill } from '../../src/channels/wechatpay/bill.ts';
 import { classify, type TransportFact } from '../../src/channels/wechatpay/classify.ts';
 import { createWechatpayChannel } from '../../src/channels/wechatpay/index.ts';
 import {
@@ -19,32 +19,19 @@ import {
 } from '../../src/channels/wechatpay/refund.ts';
 import { buildSignMessage } from '../../src/channels/wechatpay/sign.ts';
 import type { BillResult, RawHttpRequest, RefundRequest, RefundStatus } from '../../src/channels/types.ts';
+import { WECHATPAY_API_V3_KEY, WECHATPAY_PUBLIC_KEY_ID, rsaKeyPair, wechatpayTestConfig } from '../helpers/channel-keys.ts';
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = (k: KeyObject, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }).toString();
+const merchant = rsaKeyPair();
+const platform = rsaKeyPair();
+const impostor = rsaKeyPair();
 
-const API_V3_KEY = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
+const API_V3_KEY = WECHATPAY_API_V3_KEY;
 /** 12:00 Beijing on 2024-05-01. */
 const NOW = new Date('2024-05-01T04:00:00Z');
 const NOW_S = String(Math.floor(NOW.getTime() / 1000));
-const PUBLIC_KEY_ID = 'PUB_KEY_ID_0112300001092024050100000001';
+const PUBLIC_KEY_ID = WECHATPAY_PUBLIC_KEY_ID;
 
-function configFor(apiBaseUrl: string): WechatpayConfig {
-  return {
-    mchId: '1230000109',
-    appId: 'wxd678efh567hg6787',
-    apiBaseUrl,
-    privateKey: pem(merchant.privateKey, 'pkcs8'),
-    certSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',
-    apiV3Key: API_V3_KEY,
-    platformPublicKey: pem(platform.publicKey, 'spki'),
-    platformPublicKeyId: PUBLIC_KEY_ID,
-    notifyUrl: 'https://pay.example.com/notify/wechatpay',
-    requestTimeoutMs: 2000,
-  };
-}
+const configFor = (apiBaseUrl: string) => wechatpayTestConfig({ merchant, platform }, apiBaseUrl, 2000);
 const config = configFor('http://127.0.0.1:1/sandbox/wechatpay');
 
 const refund: RefundRequest = {

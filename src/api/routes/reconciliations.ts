@@ -11,14 +11,13 @@ import {
   ReconciliationWithDifferences,
 } from '../reconciliation-schemas.ts';
 import { getReconciliationReport, listReconciliationReports, reconcileChannelDay } from '../../services/reconciliation.ts';
-import { findDefaultApp } from '../../store/apps.ts';
 import { PaycenterError } from '../../domain/errors.ts';
 import type { ServiceContext } from '../../services/context.ts';
 
 export function reconciliationRoutes(ctx: ServiceContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('preHandler', async (req) => {
-      if ((await findDefaultApp(ctx.pool))?.id !== req.appId) {
+      if (!req.appIsDefault) {
         throw new PaycenterError('forbidden', 'Reconciliation reports cover every app; use the default app’s API key.');
       }
     });

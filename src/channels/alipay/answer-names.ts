@@ -12,5 +12,5 @@ export function misnamedField(answer: Classified, expected: Readonly<Record<stri
 
 export function wrongSubject(answer: Classified, field: string): { kind: 'unknown'; reason: string } {
   const named = JSON.stringify(answer.node?.[field] ?? null).slice(0, REASON_BODY_CHARS);
-  return { kind: 'unknown', reason: `wrong_${field === 'out_trade_no' ? 'trade' : 'refund'}: answer names ${field} ${named}; ${answer.reason}` };
+  return { kind: 'unknown', reason: `wrong_${field === 'out_request_no' ? 'refund' : 'trade'}: answer names ${field} ${named}; ${answer.reason}` };
 }

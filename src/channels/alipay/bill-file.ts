@@ -3,8 +3,9 @@
 // per line. Pure: bytes in, a whole bill or `unknown` out — never a partial bill.
 import { unzipSync } from 'fflate';
 import iconv from 'iconv-lite';
-import { yuanToFen } from '../yuan.ts';
+import { columnIndex } from '../bill-columns.ts';
 import type { BillLine, BillResult } from '../types.ts';
+import { yuanToFen } from '../yuan.ts';
 
 const DETAIL_SUFFIX = '业务明细.csv';
 const SUMMARY_MARK = '汇总';
@@ -63,13 +64,8 @@ export function parseTradeBill(text: string): BillResult {
     .map(splitCsvLine);
   const [header, ...records] = rows;
   if (!header) return unknown('no header line');
-  const names = header.map(trimPadding);
-  const index = {} as Record<Column, number>;
-  for (const column of Object.keys(COLUMNS) as Column[]) {
-    const at = names.indexOf(COLUMNS[column]);
-    if (at < 0) return unknown(`no column ${COLUMNS[column]}`);
-    index[column] = at;
-  }
+  const index = columnIndex(header.map(trimPadding), COLUMNS);
+  if (typeof index === 'string') return unknown(index);
   const lines: BillLine[] = [];
   for (const [i, record] of records.entries()) {
     if (record.length !== header.length) return unknown(`line ${i + 1} has ${record.length} fields, the header ${header.length}`);

@@ -2,7 +2,7 @@
 // alipay.data.dataservice.bill.downloadurl.query gives a short-lived URL; the ZIP behind it is not
 // signed, so it is fetched only from the gateway's own origin, and read in bill-file.ts.
 import { sendRequest } from '../../http/request.ts';
-import { formatBeijingDashed, parseBeijingTime } from '../beijing-time.ts';
+import { checkBillDate } from '../bill-date.ts';
 import type { BillResult } from '../types.ts';
 import { parseAlipayBillZip } from './bill-file.ts';
 import { billDecision, classify } from './classify.ts';
@@ -13,9 +13,9 @@ import { callAlipay, type CallContext } from './transport.ts';
 export const MAX_BILL_BYTES = 64 * 1024 * 1024;
 
 export async function fetchAlipayBill(ctx: CallContext, date: string): Promise<BillResult> {
-  if (!isCalendarDate(date)) return { kind: 'unknown', reason: `invalid_date: ${JSON.stringify(String(date)).slice(0, 40)}` };
   // No bill exists for a day that has not begun in Beijing; asking would only be refused.
-  if (date > formatBeijingDashed(ctx.now()).slice(0, 10)) return { kind: 'not_ready', reason: `${date} is in the future (Beijing time)` };
+  const invalid = checkBillDate(date, ctx.now());
+  if (invalid) return invalid;
 
   const answer = classify(await callAlipay(ctx, 'alipay.data.dataservice.bill.downloadurl.query', billBizContent(date)));
   switch (billDecision(answer.category)) {
@@ -56,9 +56,4 @@ function gatewayOriginUrl(gatewayUrl: string, urlText: unknown): URL | undefined
     return undefined;
   }
   return url.origin === new URL(gatewayUrl).origin ? url : undefined;
-}
-
-/** `yyyy-MM-dd` naming a day that exists. */
-function isCalendarDate(date: string): boolean {
-  return typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) && parseBeijingTime(`${date} 00:00:00`) !== undefined;
 }

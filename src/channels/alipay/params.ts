@@ -3,8 +3,9 @@
 // signed and sent.
 import type { KeyObject } from 'node:crypto';
 import { formatBeijingDashed } from '../beijing-time.ts';
-import { fenToYuan } from '../yuan.ts';
+import { truncateChars } from '../truncate.ts';
 import type { CreatePaymentInput, RefundRequest } from '../types.ts';
+import { fenToYuan } from '../yuan.ts';
 import { REQUEST_UNSIGNED_KEYS, buildSignContent, signContent } from './sign.ts';
 
 /** Alipay's `subject` limit, in characters. */
@@ -24,13 +25,6 @@ export type AlipayMethod =
   | 'alipay.trade.refund'
   | 'alipay.trade.fastpay.refund.query'
   | 'alipay.data.dataservice.bill.downloadurl.query';
-
-/** Cuts to `maxChars` Unicode code points, so a surrogate pair is never split. */
-function truncateChars(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const codePoints = Array.from(text);
-  return codePoints.length <= maxChars ? text : codePoints.slice(0, maxChars).join('');
-}
 
 /** Cuts to 256 characters (Unicode code points, so a surrogate pair is never split). */
 export function truncateSubject(subject: string): string {

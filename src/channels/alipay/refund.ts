@@ -18,7 +18,7 @@ export async function requestAlipayRefund(ctx: CallContext, refund: RefundReques
   const answer = classify(await callAlipay(ctx, 'alipay.trade.refund', refundBizContent(refund)));
   switch (refundDecision(answer.category)) {
     case 'accepted': {
-      const misnamed = misnamedField(answer, { out_trade_no: refund.trade.outTradeNo });
+      const misnamed = misnamedField(answer, tradeNames(refund));
       if (misnamed) return wrongSubject(answer, misnamed);
       // fund_change N (or none) is also Alipay's answer to a resend of a refund done earlier: only a query can say.
       if (answer.node?.fund_change !== 'Y') return { kind: 'processing' };
@@ -47,7 +47,7 @@ export async function queryAlipayRefund(ctx: CallContext, refund: RefundRequest)
 /** A 10000 answer without refund_amount is Alipay's "no such refund"; with it, the refund as it stands. */
 function readRefundQuery(answer: Classified, refund: RefundRequest, now: Date): RefundStatus {
   const node = answer.node ?? {};
-  const misnamed = misnamedField(answer, { out_trade_no: refund.trade.outTradeNo, out_request_no: refund.outRefundNo });
+  const misnamed = misnamedField(answer, { ...tradeNames(refund), out_request_no: refund.outRefundNo });
   if (misnamed) return wrongSubject(answer, misnamed);
   if (node.refund_amount === undefined || node.refund_amount === '') return { kind: 'not_found' };
   const amountMinor = typeof node.refund_amount === 'string' ? yuanToFen(node.refund_amount) : undefined;
@@ -59,13 +59,19 @@ function readRefundQuery(answer: Classified, refund: RefundRequest, now: Date): 
   return succeeded(answer, refund, amountMinor, now);
 }
 
-/** Alipay's time of the refund (gmt_refund_pay) when it gives one, else the moment we learned of it. */
+/** The trade a refund answer must be about, by both its numbers (either may be left out). */
+function tradeNames(refund: RefundRequest): Record<string, string> {
+  return { out_trade_no: refund.trade.outTradeNo, trade_no: refund.channelTradeNo };
+}
+
+/**
+ * Alipay's time of the refund (gmt_refund_pay) when it gives one, else the moment we learned of it.
+ * The answer's trade_no, when given, was checked to be the refunded trade's.
+ */
 function succeeded(answer: Classified, refund: RefundRequest, amountMinor: number, now: Date): RefundStatus {
-  const node = answer.node ?? {};
-  const timeText = node.gmt_refund_pay;
+  const timeText = answer.node?.gmt_refund_pay;
   const succeededAt = (typeof timeText === 'string' ? parseBeijingTime(timeText) : undefined) ?? now;
-  const tradeNo = typeof node.trade_no === 'string' && node.trade_no !== '' ? node.trade_no : refund.channelTradeNo;
-  return { kind: 'succeeded', amountMinor, channelRefundNo: alipayRefundNo(tradeNo, refund.outRefundNo), succeededAt };
+  return { kind: 'succeeded', amountMinor, channelRefundNo: alipayRefundNo(refund.channelTradeNo, refund.outRefundNo), succeededAt };
 }
 
 /** Alipay names a refund by its trade and out_request_no; both together are its number. */

@@ -4,7 +4,8 @@
 // the decompression: nothing here throws for what UnionPay sends.
 import { inflateSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { formatBeijingDashed, parseBeijingTime } from '../beijing-time.ts';
+import { checkBillDate } from '../bill-date.ts';
+import { beijingDate } from '../../domain/reconciliation.ts';
 import type { BillResult } from '../types.ts';
 import { describe, screenAnswer, type QueryFact } from './classify.ts';
 import { parseZmFile } from './zm-file.ts';
@@ -33,11 +34,9 @@ export interface BillDay {
  * day more than a year back cannot be asked for at all.
  */
 export function billDayOf(date: string, now: Date, merId: string): BillDay | BillResult {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || parseBeijingTime(`${date} 00:00:00`) === undefined) {
-    return { kind: 'unknown', reason: `unionpay bill: ${JSON.stringify(date.slice(0, 20))} is not a yyyy-MM-dd date` };
-  }
-  const today = formatBeijingDashed(now).slice(0, 10);
-  if (date > today) return { kind: 'not_ready', reason: `unionpay bill: ${date} is after today (${today}, Beijing)` };
+  const invalid = checkBillDate(date, now);
+  if (invalid) return invalid;
+  const today = beijingDate(now);
   const monthDay = date.slice(5);
   const year = Number(today.slice(0, 4)) - (monthDay > today.slice(5) ? 1 : 0);
   if (`${year}-${monthDay}` !== date) {
@@ -63,7 +62,7 @@ export function billFromAnswer(fact: QueryFact, day: BillDay): BillResult {
 }
 
 /** base64 → inflate → unzip → the one ZM_ entry, which must be the day's; or why not. */
-export function unpackZmFile(fileContent: string, fileName: string): string | { malformed: string } {
+function unpackZmFile(fileContent: string, fileName: string): string | { malformed: string } {
   let zip: Uint8Array;
   try {
     zip = inflateSync(Buffer.from(fileContent, 'base64'), { maxOutputLength: MAX_BILL_FILE_BYTES });

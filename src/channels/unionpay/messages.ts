@@ -8,7 +8,7 @@ import { isValidDate, rejectUnsupportedInput, type CreateRejection } from '../va
 import { CURRENCY_CODE_CNY } from './trade.ts';
 import { SIGN_METHOD_RSA } from './verify.ts';
 
-export const VERSION = '5.1.0';
+const VERSION = '5.1.0';
 /** B2C gateway payment. */
 const BIZ_TYPE_GATEWAY = '000201';
 /** The file request's bizType (channels.md §3.8). */

@@ -44,7 +44,7 @@ export function categorizeRefundAnswer(fact: QueryFact, expected: QueryExpectati
  * The one decision about a backTransReq.do answer: never `succeeded` (UnionPay only accepts here),
  * `failed` only when refused; every doubt goes to the query. A Record, so a new category needs a row.
  */
-export const REFUND_ANSWER_OUTCOME: Readonly<Record<RefundAnswerCategory, 'processing' | 'failed' | 'unknown'>> = {
+const REFUND_ANSWER_OUTCOME: Readonly<Record<RefundAnswerCategory, 'processing' | 'failed' | 'unknown'>> = {
   accepted: 'processing',
   refused: 'failed',
   busy: 'unknown',

@@ -1,9 +1,9 @@
-// The daily trade bill (channels.md §1.9, docs/refunds-and-bills.md): the day asked for, the signed
-// answer of `GET /v3/bill/tradebill`, the downloaded file checked against its SHA1, and the file
-// read by header name. Pure: the calls are made in index.ts. A bill is whole or it is `unknown`.
+// The daily trade bill (channels.md §1.9, docs/refunds-and-bills.md): the signed answer of
+// `GET /v3/bill/tradebill`, the downloaded file checked against its SHA1, and the file read by
+// header name. Pure: the calls are made in index.ts. A bill is whole or it is `unknown`.
 import { createHash } from 'node:crypto';
 import type { HttpAnswer, HttpFailure } from '../../http/request.ts';
-import { formatBeijingDashed, parseBeijingTime } from '../beijing-time.ts';
+import { columnIndex } from '../bill-columns.ts';
 import type { BillLine, BillResult } from '../types.ts';
 import { yuanToFen } from '../yuan.ts';
 import { REASON_BODY_CHARS, describeSuccess, normalizeCode, type Classified } from './classify.ts';
@@ -32,15 +32,6 @@ const SUMMARY_HEADER_START = '总交易单数';
 /** Every detail and summary value starts with a backtick, so that Excel keeps it as text. */
 const VALUE_PREFIX = '`';
 const SHA1_HEX = /^[0-9a-f]{40}$/i;
-
-/** A malformed date is unknown; a day after today (Beijing) has no bill yet. */
-export function checkBillDate(date: string, now: Date): BillResult | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || parseBeijingTime(`${date} 00:00:00`) === undefined) {
-    return { kind: 'unknown', reason: `invalid_bill_date: ${JSON.stringify(date).slice(0, 40)}` };
-  }
-  const today = formatBeijingDashed(now).slice(0, 10);
-  return date > today ? { kind: 'not_ready', reason: `bill_date ${date} is after today (${today}, Beijing)` } : undefined;
-}
 
 /** A refused bill request: "no statement" is a day without transactions, "creating" a bill not made yet. */
 export function billRefusalOutcome(answer: Exclude<Classified, { outcome: 'success' }>): BillResult {
@@ -103,7 +94,7 @@ export function parseTradeBill(text: string): BillResult {
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const header = lines[0]?.split(',').map((name) => name.trim()) ?? [];
-  const index = columnIndex(header);
+  const index = columnIndex(header, COLUMNS);
   if (typeof index === 'string') return malformedBill(index);
   const summaryAt = lines.findIndex((line) => line.startsWith(SUMMARY_HEADER_START));
   // The summary header then its one line close the file: without them it may be cut short.
@@ -122,16 +113,6 @@ export function parseTradeBill(text: string): BillResult {
     billLines.push(billLine);
   }
   return { kind: 'bill', lines: billLines };
-}
-
-function columnIndex(header: string[]): Record<Column, number> | string {
-  const index = {} as Record<Column, number>;
-  for (const [column, name] of Object.entries(COLUMNS) as Array<[Column, string]>) {
-    const at = header.indexOf(name);
-    if (at < 0 || header.indexOf(name, at + 1) >= 0) return `header must name ${name} once`;
-    index[column] = at;
-  }
-  return index;
 }
 
 /** A payment (交易状态 SUCCESS) or a refund (REFUND); a string says what is wrong with the line. */

@@ -71,7 +71,7 @@ interface ErrorBody {
   message: string;
 }
 
-export function readErrorBody(body: string): ErrorBody {
+function readErrorBody(body: string): ErrorBody {
   try {
     const parsed: unknown = JSON.parse(body);
     if (typeof parsed === 'object' && parsed !== null) {

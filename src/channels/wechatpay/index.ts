@@ -19,7 +19,8 @@ import type {
   TradeStatus,
 } from '../types.ts';
 import { readKey, rejectInvalidExpiry, rejectUnsupportedInput, type CreateRejection } from '../validate.ts';
-import { billRefusalOutcome, checkBillDate, readBillDownload, readBillFile } from './bill.ts';
+import { checkBillDate } from '../bill-date.ts';
+import { billRefusalOutcome, readBillDownload, readBillFile } from './bill.ts';
 import { classify, describeSuccess } from './classify.ts';
 import { buildNativeOrderBody } from './native-order.ts';
 import { buildNotificationAck, parseWechatpayNotification } from './notification.ts';

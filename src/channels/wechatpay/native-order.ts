@@ -1,21 +1,14 @@
 // The body of `POST /v3/pay/transactions/native` (channels.md §1.1), serialized once.
+import { truncateChars } from '../truncate.ts';
 import type { CreatePaymentInput } from '../types.ts';
 
 /** WeChat's `description` limit, in characters. */
 export const DESCRIPTION_MAX_CHARS = 127;
 const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
 
-/** Cuts to 127 characters. */
+/** Cuts to 127 characters (code points, as WeChat counts them). */
 export function truncateDescription(description: string): string {
   return truncateChars(description, DESCRIPTION_MAX_CHARS);
-}
-
-/** WeChat counts characters as Unicode code points, so a surrogate pair is never split. */
-export function truncateChars(text: string, maxChars: number): string {
-  // Fast path: fewer UTF-16 units than the limit means fewer code points too.
-  if (text.length <= maxChars) return text;
-  const codePoints = Array.from(text);
-  return codePoints.length <= maxChars ? text : codePoints.slice(0, maxChars).join('');
 }
 
 /**

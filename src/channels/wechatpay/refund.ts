@@ -1,9 +1,9 @@
 // Refunds at WeChat Pay (channels.md §1.8, docs/refunds-and-bills.md): the request body, the
 // `Refund` object read into a RefundStatus, and what a classified answer means for a refund request
 // or query. Pure: the calls are made in index.ts.
+import { truncateChars } from '../truncate.ts';
 import type { RefundRequest, RefundStatus } from '../types.ts';
 import { describeSuccess, normalizeCode, type Classified } from './classify.ts';
-import { truncateChars } from './native-order.ts';
 import { isFen, isRecord, parseRfc3339, readJsonObject } from './transaction.ts';
 
 /** WeChat's `reason` limit, in characters. */

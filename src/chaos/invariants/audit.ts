@@ -2,18 +2,12 @@
 // against the rows it describes.
 import type { Queryable } from '../../store/db.ts';
 import { ATTEMPT_STATES, ORDER_STATES, isAllowedTransition } from '../../domain/states.ts';
-import { REFUND_STATES, refundTransitions, type RefundState } from '../../domain/refunds.ts';
+import { REFUND_STATES } from '../../domain/refunds.ts';
 import type { InvariantResult } from '../types.ts';
 import { countOf, invariantResult, ViolationList } from './result.ts';
 
 /** Stands for from_state NULL (the creation row) in the allowed set, so the join stays an equality. */
 const CREATION = '';
-
-/** A refund is made PENDING and ends on the channel's word (domain/refunds.ts). */
-function isAllowedRefundTransition(from: string | null, to: string): boolean {
-  if (from === null) return to === 'PENDING';
-  return refundTransitions[from as RefundState]?.includes(to as RefundState) ?? false;
-}
 
 /**
  * Every (entity, from, to) the domain allows, creation rows included, enumerated through the
@@ -24,7 +18,7 @@ function allowedTransitions(): { entity: string; from: string; to: string }[] {
   const entities: [string, readonly string[], (from: string | null, to: string) => boolean][] = [
     ['order', ORDER_STATES, (from, to) => isAllowedTransition('order', from, to)],
     ['attempt', ATTEMPT_STATES, (from, to) => isAllowedTransition('attempt', from, to)],
-    ['refund', REFUND_STATES, isAllowedRefundTransition],
+    ['refund', REFUND_STATES, (from, to) => isAllowedTransition('refund', from, to)],
   ];
   for (const [entity, states, isAllowed] of entities) {
     for (const from of [null, ...states]) {

@@ -5,12 +5,11 @@
 // anything (G5).
 import type { Queryable } from '../../store/db.ts';
 import type { InvariantResult, WorkloadLog } from '../types.ts';
+import { ofEveryBank } from '../banks.ts';
 import { countOf, invariantResult, ViolationList } from './result.ts';
 
-/** Every refund the banks hold: (channel, mch_id, out_trade_no, out_refund_no, amount, state processing|succeeded|failed, …). */
-const BANK_REFUNDS = `(SELECT * FROM sandbox_wechatpay.refunds
-                       UNION ALL SELECT * FROM sandbox_alipay.refunds
-                       UNION ALL SELECT * FROM sandbox_unionpay.refunds)`;
+/** Every refund the banks made: (channel, mch_id, out_trade_no, out_refund_no, amount, …) of their succeeded refunds. */
+const BANK_REFUNDS_SUCCEEDED = `(SELECT * FROM ${ofEveryBank('refunds')} br WHERE state = 'succeeded')`;
 
 /**
  * Every trade of every simulated channel: (channel, mch_id, out_trade_no, transaction_id, state
@@ -20,11 +19,9 @@ const BANK_REFUNDS = `(SELECT * FROM sandbox_wechatpay.refunds
  * on (channel, out_trade_no).
  */
 const TRADES = `(SELECT l.*, coalesce(r.refunded, 0) AS refunded, l.state = 'paid' OR r.refunded IS NOT NULL AS was_paid
-                   FROM (SELECT * FROM sandbox_wechatpay.ledger
-                         UNION ALL SELECT * FROM sandbox_alipay.ledger
-                         UNION ALL SELECT * FROM sandbox_unionpay.ledger) l
+                   FROM ${ofEveryBank('ledger')} l
                    LEFT JOIN (SELECT channel, mch_id, out_trade_no, sum(amount)::bigint AS refunded
-                                FROM ${BANK_REFUNDS} br WHERE state = 'succeeded' GROUP BY 1, 2, 3) r
+                                FROM ${BANK_REFUNDS_SUCCEEDED} br GROUP BY 1, 2, 3) r
                           USING (channel, mch_id, out_trade_no))`;
 
 interface UnaccountedTrade {
@@ -154,7 +151,7 @@ export async function checkMoneyKept(db: Queryable, appId: string, log: Workload
 /** The banks' succeeded refunds and Paycenter's SUCCEEDED ones, matched by refund number: each on both sides, same amount. */
 async function checkRefundsAgree(db: Queryable, violations: ViolationList): Promise<void> {
   const { rows } = await db.query<{ out_refund_no: string; bank: string | null; local: string | null; refund_id: string | null; local_state: string | null }>(
-    `WITH bank AS (SELECT out_refund_no, amount FROM ${BANK_REFUNDS} br WHERE state = 'succeeded'),
+    `WITH bank AS (SELECT out_refund_no, amount FROM ${BANK_REFUNDS_SUCCEEDED} br),
           local AS (SELECT id, out_refund_no, amount_minor, state FROM refunds WHERE state = 'SUCCEEDED')
      SELECT coalesce(b.out_refund_no, l.out_refund_no) AS out_refund_no, b.amount::text AS bank, l.amount_minor::text AS local,
             l.id AS refund_id, (SELECT state FROM refunds WHERE out_refund_no = b.out_refund_no) AS local_state

@@ -1,7 +1,7 @@
 // The apps (merchants) the Alipay bank knows: an app id, the app's public key that verifies its
 // requests, and the seller (the merchant's Alipay user id) its trades pay into.
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { LedgerCache } from '../ledger-cache.ts';
+import type { KeyObject } from 'node:crypto';
+import { LedgerCache, reusedPublicKey } from '../ledger-cache.ts';
 import { parseMerchantPublicKey } from '../rsa.ts';
 import { findApp, listApps, upsertApp, type AppRow, type Queryable } from './store.ts';
 import { newAlipayUserId } from './wire-format.ts';
@@ -15,6 +15,8 @@ export interface App {
   appId: string;
   sellerId: string;
   publicKey: KeyObject;
+  /** What publicKey was parsed from. */
+  publicKeyPem: string;
 }
 
 export interface AppRegistration {
@@ -41,31 +43,26 @@ export function parseAppRegistration(body: unknown): AppRegistrationParse {
   return { ok: true, registration: { appId, appPublicKeyPem: key.publicKeyPem, sellerId } };
 }
 
-interface CacheEntry {
-  app: App;
-  publicKeyPem: string;
-}
-
 /** The apps, cached with parsed keys (../ledger-cache.ts). */
 export class AppDirectory {
-  private readonly cache: LedgerCache<CacheEntry>;
+  private readonly cache: LedgerCache<App>;
 
   constructor(private readonly db: Queryable) {
     this.cache = new LedgerCache(async (appId, previous) => {
       const row = await findApp(this.db, appId);
-      return row && entryOf(row, previous);
+      return row && appOf(row, previous);
     });
   }
 
   /** The app by app_id; `fresh` skips the cache (after a failed signature check). */
   async get(appId: string, options: { fresh: boolean } = { fresh: false }): Promise<App | undefined> {
     if (!APP_ID.test(appId)) return undefined;
-    return (await this.cache.get(appId, options))?.app;
+    return this.cache.get(appId, options);
   }
 
   async register(r: AppRegistration): Promise<AppRow> {
     const row = await upsertApp(this.db, { ...r, newSellerId: newAlipayUserId() }, new Date());
-    this.cache.set(row.appId, entryOf(row, this.cache.peek(row.appId)));
+    this.cache.set(row.appId, appOf(row, this.cache.peek(row.appId)));
     return row;
   }
 
@@ -74,9 +71,7 @@ export class AppDirectory {
   }
 }
 
-/** The key is parsed again only when the row's PEM changed. */
-function entryOf(row: AppRow, previous: CacheEntry | undefined): CacheEntry {
-  const publicKey =
-    previous && previous.publicKeyPem === row.appPublicKeyPem ? previous.app.publicKey : createPublicKey(row.appPublicKeyPem);
-  return { app: { appId: row.appId, sellerId: row.sellerId, publicKey }, publicKeyPem: row.appPublicKeyPem };
+function appOf(row: AppRow, previous: App | undefined): App {
+  const publicKeyPem = row.appPublicKeyPem;
+  return { appId: row.appId, sellerId: row.sellerId, publicKeyPem, publicKey: reusedPublicKey(publicKeyPem, previous) };
 }

@@ -2,8 +2,8 @@
 // docs/refunds-and-bills.md): the day's bill is built from the ledger when the URL is asked for,
 // with the planted differences applied, and kept in memory behind a token for 30 s; the download
 // is a plain unsigned GET. Unlike Alipay (D−1 from ~10:00) the sandbox bills any day up to today.
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { BillDownloads } from '../bill-downloads.ts';
 import type { BillPlants, SandboxBillLine } from '../bill-plants.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import type { App } from './apps.ts';
@@ -15,35 +15,14 @@ import { business, queryFault, type ApiOutcome } from './trade-api.ts';
 import { endOfBeijingDay, formatBeijingTime } from './wire-format.ts';
 
 const BILL_DOWNLOAD_PATH = '/sandbox/alipay/downloadBillFile.resource';
-/** Alipay's bill_download_url must be used within 30 s (§2.10). */
-const BILL_URL_VALID_MS = 30_000;
-/** Bills held for download at once; the oldest goes first beyond this. */
-const BILL_DOWNLOADS_MAX = 1_000;
-
-/** Bills waiting to be downloaded, by token; in this process's memory, as short-lived as the URL. */
-export class BillDownloads {
-  private readonly files = new Map<string, { bytes: Uint8Array; fileName: string; expiresAtMs: number }>();
-
-  put(bytes: Uint8Array, fileName: string, nowMs: number): string {
-    for (const [token, file] of this.files) if (file.expiresAtMs <= nowMs) this.files.delete(token);
-    const oldest = this.files.keys().next();
-    if (this.files.size >= BILL_DOWNLOADS_MAX && !oldest.done) this.files.delete(oldest.value);
-    const token = randomBytes(16).toString('hex');
-    this.files.set(token, { bytes, fileName, expiresAtMs: nowMs + BILL_URL_VALID_MS });
-    return token;
-  }
-
-  get(token: string, nowMs: number): { bytes: Uint8Array; fileName: string } | undefined {
-    const file = this.files.get(token);
-    return file && file.expiresAtMs > nowMs ? file : undefined;
-  }
-}
+/** What the download serves: the ZIP and the name Alipay gives it. */
+export type AlipayBillDownloads = BillDownloads<{ bytes: Uint8Array; fileName: string }>;
 
 export interface BillApiDeps {
   db: Queryable;
   faults: FaultSwitchboard;
   billPlants: BillPlants;
-  downloads: BillDownloads;
+  downloads: AlipayBillDownloads;
 }
 
 export function billApi(deps: BillApiDeps) {
@@ -73,7 +52,7 @@ export function billApi(deps: BillApiDeps) {
       const details = new Map<string, BillTradeDetail>(rows.map((r) => [r.outTradeNo, r]));
       const bytes = renderAlipayBill({ pid: app.sellerId, billDate, dayStart, dayEnd, lines, details, exportedAt: now });
       const day = billDate.replaceAll('-', '');
-      const token = downloads.put(bytes, `${app.sellerId}_${day}.csv.zip`, now.getTime());
+      const token = downloads.keep({ bytes, fileName: `${app.sellerId}_${day}.csv.zip` }, now.getTime());
       return { kind: 'success', fields: { bill_download_url: `${origin}${BILL_DOWNLOAD_PATH}?bizType=trade&bizDates=${day}&token=${token}` } };
     },
   };
@@ -82,11 +61,11 @@ export function billApi(deps: BillApiDeps) {
 export type BillApi = ReturnType<typeof billApi>;
 
 /** GET the bill_download_url: the ZIP, unsigned; 404 once the 30 s are over. */
-export function billDownloadRoutes(downloads: BillDownloads) {
+export function billDownloadRoutes(downloads: AlipayBillDownloads) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Querystring: Record<string, unknown> }>(BILL_DOWNLOAD_PATH, async (req, reply) => {
       const { token } = req.query;
-      const file = typeof token === 'string' ? downloads.get(token, Date.now()) : undefined;
+      const file = typeof token === 'string' ? downloads.find(token, Date.now()) : undefined;
       if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('bill download link is unknown or expired (valid 30 s)');
       return reply
         .code(200)

@@ -2,7 +2,7 @@
 // trade in WAIT_BUYER_PAY, and pay, which makes it TRADE_SUCCESS and notifies the merchant.
 // Used by the control API (/sandbox/pay, /sandbox/alipay/scan) and the cashier page alike.
 import type { Logger } from '../../logger.ts';
-import type { PayRefusal } from '../channel.ts';
+import { lookUpTrade, type PayRefusal, type TradeLookup } from '../channel.ts';
 import type { NewNotification } from '../notification-store.ts';
 import type { Notifier } from '../notifier.ts';
 import type { AlipayKey } from './alipay-key.ts';
@@ -21,7 +21,6 @@ import { newAlipayUserId, newBuyerLogonId, newNotifyId, newTradeNo } from './wir
 export type Refused = { outcome: 'refused'; code: PayRefusal; message: string };
 export type ScanResult = { outcome: 'opened'; trade: TradeRow } | Refused;
 export type BuyerPayResult = { outcome: 'paid'; trade: PaidTrade; notificationDropped: boolean } | Refused;
-export type TradeLookup = { outcome: 'found'; trade: TradeRow } | { outcome: 'not_found' } | { outcome: 'ambiguous'; mchIds: string[] };
 
 export interface BuyerDeps {
   db: Queryable;
@@ -31,12 +30,8 @@ export interface BuyerDeps {
 }
 
 /** The control API names a trade by out_trade_no, and the app id only when several apps use it. */
-export async function findTradeForBuyer(db: Queryable, outTradeNo: string, appId: string | undefined): Promise<TradeLookup> {
-  const trades = await findTradesByOutTradeNo(db, outTradeNo, appId);
-  const [trade] = trades;
-  if (!trade) return { outcome: 'not_found' };
-  if (trades.length > 1) return { outcome: 'ambiguous', mchIds: trades.map((t) => t.appId) };
-  return { outcome: 'found', trade };
+export async function findTradeForBuyer(db: Queryable, outTradeNo: string, appId: string | undefined): Promise<TradeLookup<TradeRow>> {
+  return lookUpTrade(await findTradesByOutTradeNo(db, outTradeNo, appId), (t) => t.appId);
 }
 
 export class Buyer {

@@ -1,6 +1,6 @@
 // Alipay's side of the control API: the buyer paying a trade (scanning it first if nobody had),
 // and the ledger views of trades and refunds. mchId in the control API is the Alipay app_id.
-import { toLedgerRefund, toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { toLedgerTrade, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
 import { listLedgerRefunds } from '../refund-ledger.ts';
 import { findTradeForBuyer, type Buyer } from './buyer.ts';
 import { ALIPAY_SCHEMA, listLedger, statusAt, type Queryable, type TradeRow } from './store.ts';
@@ -25,9 +25,7 @@ export function createAlipayControl(deps: { db: Queryable; buyer: Buyer }): Sand
       return (await listLedger(db, filter)).map((row) => toLedgerTrade('alipay', NORMALIZED_STATE, row));
     },
 
-    async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listLedgerRefunds(db, ALIPAY_SCHEMA, filter)).map((row) => toLedgerRefund('alipay', row));
-    },
+    refunds: (filter) => listLedgerRefunds(db, ALIPAY_SCHEMA, filter),
   };
 }
 

@@ -72,18 +72,15 @@ function tradeParams(paid: PaidTrade, notifyId: string, now: Date): Record<strin
 }
 
 /** A probe is the same notification with its sign corrupted, which a correct receiver refuses. */
-export function alipayNotificationSender(notifyTimeoutMs: number): NotifierOptions['send'] {
-  return formNotificationSender({
-    contentType: 'application/x-www-form-urlencoded; charset=utf-8',
-    userAgent: 'paycenter-sandbox-alipay',
-    signatureField: 'sign',
-    notifyTimeoutMs,
-    judge: (answer) => {
-      const text = answer.bytes.toString('utf8');
-      return {
-        acknowledged: answer.status === 200 && text === ACKNOWLEDGEMENT,
-        description: `HTTP ${answer.status} ${JSON.stringify(text.slice(0, ANSWER_PREVIEW_CHARS))}`,
-      };
-    },
-  });
-}
+export const sendAlipayNotification: NotifierOptions['send'] = formNotificationSender({
+  contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+  userAgent: 'paycenter-sandbox-alipay',
+  signatureField: 'sign',
+  judge: (answer) => {
+    const text = answer.bytes.toString('utf8');
+    return {
+      acknowledged: answer.status === 200 && text === ACKNOWLEDGEMENT,
+      description: `HTTP ${answer.status} ${JSON.stringify(text.slice(0, ANSWER_PREVIEW_CHARS))}`,
+    };
+  },
+});

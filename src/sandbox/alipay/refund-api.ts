@@ -5,6 +5,7 @@
 // refund query draws the query faults.
 import type pg from 'pg';
 import type { Logger } from '../../logger.ts';
+import { withTransaction } from '../../store/db.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import type { NewNotification } from '../notification-store.ts';
 import type { Notifier } from '../notifier.ts';
@@ -16,7 +17,6 @@ import { parseRefundQuery, parseRefundRequest, type RefundRequest } from './refu
 import {
   applyRefundToTrade,
   findRefund,
-  inTransaction,
   lockTradeForRefund,
   recordRefund,
   type RefundableTrade,
@@ -85,7 +85,7 @@ export function refundApi(deps: RefundApiDeps) {
     async refund(app: App, biz: Record<string, unknown>, now: Date): Promise<ApiOutcome> {
       const parsed = parseRefundRequest(biz);
       if (!parsed.ok) return invalidParameter(parsed.message);
-      const applied = await inTransaction(pool, (q) => refundLocked(q, app, parsed.value, now));
+      const applied = await withTransaction(pool, (q) => refundLocked(q, app, parsed.value, now));
       if (applied.notification) notifier.enqueued(applied.notification.row, applied.notification.notifyUrl);
       if (faults.strikes(faults.current.createTimeoutRate)) return { kind: 'hang_up' };
       return applied.outcome;

@@ -3,7 +3,6 @@
 // (a planted SELLER_BALANCE_NOT_ENOUGH), never processing. The refundable amount is kept on the
 // trade row, changed only under that row's lock and bounded by a CHECK, so concurrent refunds of
 // one trade can never together exceed what was paid.
-import type pg from 'pg';
 import type { NewNotification } from '../notification-store.ts';
 import { TRADE_COLUMNS, tradeParam, updateTradeAndEnqueueNotification, type Queryable, type TradeRow } from './store.ts';
 
@@ -54,22 +53,6 @@ export type RefundableTrade = TradeRow & { refundedFen: number };
 
 const REFUND_COLUMNS = `app_id AS "appId", out_trade_no AS "outTradeNo", out_request_no AS "outRequestNo",
   refund_amount_fen AS "refundAmountFen", state, accepted_at AS "acceptedAt", finished_at AS "finishedAt"`;
-
-/** Runs `work` in one transaction on a client of its own; rolled back when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, work: (q: Queryable) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /** The trade, locked until the transaction ends: every refund of it waits here for the one before. */
 export async function lockTradeForRefund(

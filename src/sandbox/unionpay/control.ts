@@ -1,7 +1,7 @@
 // UnionPay's side of the control API: /sandbox/pay names a trade by its orderId (the
 // out_trade_no) and optionally its merId; /sandbox/ledger and /sandbox/refunds list the ledger and
 // refunds views' rows.
-import { toLedgerRefund, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { lookUpTrade, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
 import { listLedgerRefunds } from '../refund-ledger.ts';
 import { UNIONPAY_SCHEMA } from './migration.ts';
 import { payTrade, type PaymentDeps } from './payment.ts';
@@ -16,10 +16,9 @@ export function createUnionpayControl(deps: PaymentDeps): SandboxChannel {
     name: 'unionpay',
 
     async pay(outTradeNo, mchId): Promise<PayResult> {
-      const trades = await findTradesByOrderId(db, outTradeNo, mchId);
-      const [trade] = trades;
-      if (!trade) return { outcome: 'not_found' };
-      if (trades.length > 1) return { outcome: 'ambiguous', mchIds: trades.map((t) => t.merId) };
+      const found = lookUpTrade(await findTradesByOrderId(db, outTradeNo, mchId), (t) => t.merId);
+      if (found.outcome !== 'found') return found;
+      const { trade } = found;
       const result = await payTrade(deps, trade, new Date());
       if (result.outcome === 'refused') return result;
       // Read back through the ledger view, so the answer is the same row /sandbox/ledger shows.
@@ -32,9 +31,7 @@ export function createUnionpayControl(deps: PaymentDeps): SandboxChannel {
       return (await listLedger(db, filter)).map(toLedgerTrade);
     },
 
-    async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listLedgerRefunds(db, UNIONPAY_SCHEMA, filter)).map((row) => toLedgerRefund('unionpay', row));
-    },
+    refunds: (filter) => listLedgerRefunds(db, UNIONPAY_SCHEMA, filter),
   };
 }
 

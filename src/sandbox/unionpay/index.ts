@@ -2,7 +2,8 @@
 // (channels.md §3): merchant registration with certificates issued by the sandbox's CA, the front
 // consume with its cashier page, queryTrans.do, refunds, the daily file, and backUrl notifications.
 import type { SimulatedChannel } from '../channel.ts';
-import { Notifier } from '../notifier.ts';
+import { channelNotifier } from '../notifier.ts';
+import { REFUND_FINISH_DELAY_MS } from '../refund-ledger.ts';
 import { keyLoader } from '../rsa.ts';
 import { bankSignerOf, loadOrCreateAuthority } from './bank-signer.ts';
 import { createUnionpayControl } from './control.ts';
@@ -11,9 +12,9 @@ import { unionpayFrontRoutes } from './front-routes.ts';
 import { unionpayMerchantRoutes } from './merchant-routes.ts';
 import { MerchantDirectory } from './merchants.ts';
 import { UNIONPAY_MIGRATION_SQL, UNIONPAY_SCHEMA } from './migration.ts';
-import { UNIONPAY_NOTIFY_TIMEOUT_MS, UNIONPAY_RETRY_DELAYS_MS, unionpayNotificationSender } from './notification-send.ts';
+import { UNIONPAY_NOTIFY_TIMEOUT_MS, UNIONPAY_RETRY_DELAYS_MS, sendUnionpayNotification } from './notification-send.ts';
 import type { PaymentDeps } from './payment.ts';
-import { REFUND_FINISH_DELAY_MS, RefundFinisher, type RefundDeps } from './refunds.ts';
+import { RefundFinisher, type RefundDeps } from './refunds.ts';
 
 export const unionpaySandbox: SimulatedChannel = {
   name: 'unionpay',
@@ -21,22 +22,17 @@ export const unionpaySandbox: SimulatedChannel = {
 
   create(ctx) {
     const { db, log, faults, timeScale, billPlants, refundFailures } = ctx;
-    const notifyTimeoutMs = ctx.notifyTimeoutMs ?? UNIONPAY_NOTIFY_TIMEOUT_MS;
     // The chain is read, or made (three RSA keys, about a second), when a UnionPay route first
     // needs it: a sandbox whose tests never touch UnionPay never pays for it.
     const authority = keyLoader(() => loadOrCreateAuthority(db));
     const signer = keyLoader(async () => bankSignerOf(await authority()));
     const merchants = new MerchantDirectory(db, authority);
-    const notifier = new Notifier({
-      db,
-      log,
-      faults,
-      timeScale,
+    const notifier = channelNotifier(ctx, {
+      channel: 'unionpay',
       schema: UNIONPAY_SCHEMA,
-      logLabel: 'sandbox unionpay',
       retryDelaysMs: UNIONPAY_RETRY_DELAYS_MS,
-      notifyTimeoutMs,
-      send: unionpayNotificationSender(notifyTimeoutMs),
+      notifyTimeoutMs: UNIONPAY_NOTIFY_TIMEOUT_MS,
+      send: sendUnionpayNotification,
     });
     const payments: PaymentDeps = { db, log, notifier, signer };
     const refunds: RefundDeps = { ...payments, refundFailures, finishDelayMs: REFUND_FINISH_DELAY_MS * timeScale };
@@ -53,7 +49,7 @@ export const unionpaySandbox: SimulatedChannel = {
       async start() {
         await notifier.start();
         await finisher.start();
-        log.info({ notifyTimeoutMs }, 'sandbox unionpay started');
+        log.info({ notifyTimeoutMs: notifier.notifyTimeoutMs }, 'sandbox unionpay started');
       },
 
       async stop() {

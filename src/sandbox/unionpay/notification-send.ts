@@ -18,12 +18,9 @@ export const UNIONPAY_NOTIFY_TIMEOUT_MS = 10_000;
 const ACKNOWLEDGING_STATUSES: readonly number[] = [200, 302];
 
 /** A probe is the same form with one bit of the signature flipped: a correct receiver refuses it. */
-export function unionpayNotificationSender(notifyTimeoutMs: number): NotifierOptions['send'] {
-  return formNotificationSender({
-    contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
-    userAgent: 'paycenter-sandbox-unionpay',
-    signatureField: 'signature',
-    notifyTimeoutMs,
-    judge: (answer) => ({ acknowledged: ACKNOWLEDGING_STATUSES.includes(answer.status), description: `HTTP ${answer.status}` }),
-  });
-}
+export const sendUnionpayNotification: NotifierOptions['send'] = formNotificationSender({
+  contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
+  userAgent: 'paycenter-sandbox-unionpay',
+  signatureField: 'signature',
+  judge: (answer) => ({ acknowledged: ACKNOWLEDGING_STATUSES.includes(answer.status), description: `HTTP ${answer.status}` }),
+});

@@ -19,8 +19,6 @@ import { refusal, type Refusal } from './resp-codes.ts';
 import { findTrade, type Queryable } from './store.ts';
 import { encodeForm, newQueryId } from './wire-format.ts';
 
-/** The bank finishes a refund this long after accepting it, at timeScale 1. */
-export const REFUND_FINISH_DELAY_MS = 2_000;
 /** Due refunds are looked for this often (the finish delay, within these bounds). */
 const POLL_INTERVAL_MS_MIN = 50;
 const POLL_INTERVAL_MS_MAX = 1_000;

@@ -2,8 +2,9 @@
 // wechatpayApiRoutes: GET /v3/bill/tradebill renders the merchant's Beijing day from the ledger
 // (after the bill plants), keeps the bytes for 30 s and answers their SHA1 and a download_url;
 // GET /v3/billdownload/file serves them, signed request, unsigned answer.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BillDownloads } from '../bill-downloads.ts';
 import type { BillPlants, SandboxBillLine } from '../bill-plants.ts';
 import type { FaultSwitchboard } from '../faults.ts';
 import { queryFault, sendError, sendJson, sendUnsignedFile } from './api-replies.ts';
@@ -14,10 +15,6 @@ import { listPaymentsPaidBetween, listRefundsAcceptedBetween, type TradeDetails 
 import type { Queryable } from './store.ts';
 import { beijingDate } from './wire-format.ts';
 
-/** How long a download_url works (channels.md §1.9 says 30 s on most pages). */
-const BILL_DOWNLOAD_VALIDITY_MS = 30_000;
-/** Bills kept for download at once; the oldest go first (each lives 30 s anyway). */
-const BILL_DOWNLOADS_MAX = 1_000;
 /** Payments, and refunds, of one merchant's day the sandbox renders at most; a larger day is a 500. */
 const BILL_LINES_MAX = 100_000;
 const DAY_MS = 86_400_000;
@@ -39,7 +36,7 @@ export interface WechatpayBillDeps {
 
 export function wechatpayBillRoutes(deps: WechatpayBillDeps) {
   const { db, faults, billPlants, authenticated } = deps;
-  const downloads = new BillDownloads();
+  const downloads = new BillDownloads<{ mchId: string; bytes: Buffer }>();
 
   return async function plugin(api: FastifyInstance): Promise<void> {
     api.get<{ Querystring: Record<string, unknown> }>('/bill/tradebill', async (req, reply) => {
@@ -60,7 +57,7 @@ export function wechatpayBillRoutes(deps: WechatpayBillDeps) {
         .filter((line) => billType === 'ALL' || (billType === 'SUCCESS') === (line.kind === 'payment'));
       if (billed.length === 0) return sendError(reply, 400, 'NO_STATEMENT_EXIST', `no transactions on ${date}`);
       const bytes = Buffer.from(renderTradeBill(billed, merchant.appId, details), 'utf8');
-      const token = downloads.keep(merchant.mchId, bytes, now.getTime());
+      const token = downloads.keep({ mchId: merchant.mchId, bytes }, now.getTime());
       return sendJson(reply, 200, {
         hash_type: 'SHA1',
         hash_value: createHash('sha1').update(bytes).digest('hex'),
@@ -73,9 +70,10 @@ export function wechatpayBillRoutes(deps: WechatpayBillDeps) {
       const faulted = queryFault(faults, req, reply);
       if (faulted) return faulted;
       const { token } = req.query;
-      const bytes = typeof token === 'string' ? downloads.find(token, merchant.mchId, Date.now()) : undefined;
-      if (!bytes) return sendError(reply, 400, 'INVALID_REQUEST', 'download_url is unknown or expired (valid 30 s)');
-      return sendUnsignedFile(reply, bytes);
+      const file = typeof token === 'string' ? downloads.find(token, Date.now()) : undefined;
+      // A token issued to another merchant finds nothing for this one.
+      if (file?.mchId !== merchant.mchId) return sendError(reply, 400, 'INVALID_REQUEST', 'download_url is unknown or expired (valid 30 s)');
+      return sendUnsignedFile(reply, file.bytes);
     });
   };
 }
@@ -119,26 +117,4 @@ async function ledgerDay(
 /** yyyy-MM-dd naming a real day (not 2024-02-30). */
 function isCalendarDate(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && beijingDate(new Date(`${text}T00:00:00+08:00`)) === text;
-}
-
-/**
- * Rendered bills awaiting download, in this process's memory: the download_url names this
- * process's host, and the bytes must be the ones hashed even if the ledger changed since.
- */
-class BillDownloads {
-  private readonly files = new Map<string, { mchId: string; bytes: Buffer; expiresAtMs: number }>();
-
-  keep(mchId: string, bytes: Buffer, nowMs: number): string {
-    for (const [token, file] of this.files) if (file.expiresAtMs <= nowMs) this.files.delete(token);
-    while (this.files.size >= BILL_DOWNLOADS_MAX) this.files.delete(this.files.keys().next().value as string);
-    const token = randomBytes(24).toString('base64url');
-    this.files.set(token, { mchId, bytes, expiresAtMs: nowMs + BILL_DOWNLOAD_VALIDITY_MS });
-    return token;
-  }
-
-  /** The bill, if the token is live and was issued to this merchant. */
-  find(token: string, mchId: string, nowMs: number): Buffer | undefined {
-    const file = this.files.get(token);
-    return file && file.mchId === mchId && file.expiresAtMs > nowMs ? file.bytes : undefined;
-  }
 }

@@ -1,6 +1,6 @@
 // WeChat Pay's side of the control API: the buyer paying a trade, and the ledger views of trades and refunds.
 import type { Logger } from '../../logger.ts';
-import { toLedgerRefund, toLedgerTrade, type LedgerRefund, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
+import { lookUpTrade, toLedgerTrade, type LedgerTrade, type PayResult, type SandboxChannel } from '../channel.ts';
 import type { Notifier } from '../notifier.ts';
 import { listLedgerRefunds } from '../refund-ledger.ts';
 import type { MerchantDirectory } from './merchants.ts';
@@ -31,10 +31,9 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
     name: 'wechatpay',
 
     async pay(outTradeNo, mchId): Promise<PayResult> {
-      const trades = await findTradesByOutTradeNo(db, outTradeNo, mchId);
-      const [trade] = trades;
-      if (!trade) return { outcome: 'not_found' };
-      if (trades.length > 1) return { outcome: 'ambiguous', mchIds: trades.map((t) => t.mchId) };
+      const found = lookUpTrade(await findTradesByOutTradeNo(db, outTradeNo, mchId), (t) => t.mchId);
+      if (found.outcome !== 'found') return found;
+      const { trade } = found;
       const now = new Date();
       const refusal = payRefusal(trade, now);
       if (refusal) return refusal;
@@ -85,9 +84,7 @@ export function createWechatpayControl(deps: WechatpayControlDeps): SandboxChann
       return (await listLedger(db, filter)).map((row) => toLedgerTrade('wechatpay', NORMALIZED_STATE, row));
     },
 
-    async refunds(filter): Promise<LedgerRefund[]> {
-      return (await listLedgerRefunds(db, WECHATPAY_SCHEMA, filter)).map((row) => toLedgerRefund('wechatpay', row));
-    },
+    refunds: (filter) => listLedgerRefunds(db, WECHATPAY_SCHEMA, filter),
   };
 }
 

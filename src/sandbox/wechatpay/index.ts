@@ -1,7 +1,7 @@
 // WeChat Pay API v3 as the sandbox simulates it (channels.md §1): Native orders, query and close,
 // refunds and trade bills under /sandbox/wechatpay/v3, merchant registration, the buyer's payment,
 // and the payment and refund notifications.
-import { Notifier } from '../notifier.ts';
+import { channelNotifier } from '../notifier.ts';
 import { keyLoader } from '../rsa.ts';
 import type { SimulatedChannel } from '../channel.ts';
 import { WECHATPAY_API_PREFIX, wechatpayApiRoutes } from './api-routes.ts';
@@ -19,19 +19,14 @@ export const wechatpaySandbox: SimulatedChannel = {
 
   create(ctx) {
     const { db, log, faults, timeScale, billPlants, refundFailures } = ctx;
-    const notifyTimeoutMs = ctx.notifyTimeoutMs ?? WECHATPAY_NOTIFY_TIMEOUT_MS;
     const platformKey = keyLoader(() => loadOrCreatePlatformKey(db));
     const merchants = new MerchantDirectory(db);
-    const notifier = new Notifier({
-      db,
-      log,
-      faults,
-      timeScale,
+    const notifier = channelNotifier(ctx, {
+      channel: 'wechatpay',
       schema: WECHATPAY_SCHEMA,
-      logLabel: 'sandbox wechatpay',
       retryDelaysMs: WECHATPAY_RETRY_DELAYS_MS,
-      notifyTimeoutMs,
-      send: wechatpayNotificationSender(platformKey, notifyTimeoutMs),
+      notifyTimeoutMs: WECHATPAY_NOTIFY_TIMEOUT_MS,
+      send: wechatpayNotificationSender(platformKey),
     });
     return {
       control: createWechatpayControl({ db, log, merchants, notifier }),
@@ -48,7 +43,7 @@ export const wechatpaySandbox: SimulatedChannel = {
       async start() {
         const { keyId } = await platformKey();
         await notifier.start();
-        log.info({ notifyTimeoutMs, platformPublicKeyId: keyId }, 'sandbox wechatpay started');
+        log.info({ notifyTimeoutMs: notifier.notifyTimeoutMs, platformPublicKeyId: keyId }, 'sandbox wechatpay started');
       },
 
       stop: () => notifier.stop(),

@@ -1,6 +1,6 @@
 // The merchants the bank knows, cached in memory with parsed keys (../ledger-cache.ts).
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { LedgerCache } from '../ledger-cache.ts';
+import type { KeyObject } from 'node:crypto';
+import { LedgerCache, reusedPublicKey } from '../ledger-cache.ts';
 import { parseMerchantPublicKey } from '../rsa.ts';
 import { findMerchant, listMerchants, upsertMerchant, type MerchantRow, type Queryable } from './store.ts';
 
@@ -11,6 +11,8 @@ export interface Merchant {
   appId: string;
   certSerialNo: string;
   publicKey: KeyObject;
+  /** What publicKey was parsed from. */
+  publicKeyPem: string;
   /** The APIv3 key's bytes: the AES-256-GCM key of notification resources. */
   apiV3Key: Buffer;
 }
@@ -59,29 +61,24 @@ export function parseMerchantRegistration(body: unknown): RegistrationParse {
   };
 }
 
-interface CacheEntry {
-  merchant: Merchant;
-  publicKeyPem: string;
-}
-
 export class MerchantDirectory {
-  private readonly cache: LedgerCache<CacheEntry>;
+  private readonly cache: LedgerCache<Merchant>;
 
   constructor(private readonly db: Queryable) {
     this.cache = new LedgerCache(async (mchId, previous) => {
       const row = await findMerchant(this.db, mchId);
-      return row && entryOf(row, previous);
+      return row && merchantOf(row, previous);
     });
   }
 
   /** The merchant by mchid; `fresh` skips the cache (after a failed signature check). */
   async get(mchId: string, options: { fresh: boolean } = { fresh: false }): Promise<Merchant | undefined> {
-    return (await this.cache.get(mchId, options))?.merchant;
+    return this.cache.get(mchId, options);
   }
 
   async register(r: MerchantRegistration): Promise<void> {
     await upsertMerchant(this.db, r, new Date());
-    this.cache.set(r.mchId, entryOf(r, this.cache.peek(r.mchId)));
+    this.cache.set(r.mchId, merchantOf(r, this.cache.peek(r.mchId)));
   }
 
   list(): Promise<MerchantRow[]> {
@@ -89,18 +86,14 @@ export class MerchantDirectory {
   }
 }
 
-/** The key is parsed again only when the row's PEM changed. */
-function entryOf(row: Omit<MerchantRow, 'registeredAt'>, previous: CacheEntry | undefined): CacheEntry {
-  const publicKey =
-    previous && previous.publicKeyPem === row.merchantPublicKeyPem ? previous.merchant.publicKey : createPublicKey(row.merchantPublicKeyPem);
+function merchantOf(row: Omit<MerchantRow, 'registeredAt'>, previous: Merchant | undefined): Merchant {
+  const publicKeyPem = row.merchantPublicKeyPem;
   return {
-    merchant: {
-      mchId: row.mchId,
-      appId: row.appId,
-      certSerialNo: row.merchantCertSerialNo,
-      publicKey,
-      apiV3Key: Buffer.from(row.apiV3Key, 'utf8'),
-    },
-    publicKeyPem: row.merchantPublicKeyPem,
+    mchId: row.mchId,
+    appId: row.appId,
+    certSerialNo: row.merchantCertSerialNo,
+    publicKeyPem,
+    publicKey: reusedPublicKey(publicKeyPem, previous),
+    apiV3Key: Buffer.from(row.apiV3Key, 'utf8'),
   };
 }

@@ -14,11 +14,8 @@ export const WECHATPAY_RETRY_DELAYS_MS: readonly number[] = [
 export const WECHATPAY_NOTIFY_TIMEOUT_MS = 5_000;
 
 /** A probe carries a WECHATPAY/SIGNTEST/ signature, which a correct receiver refuses (§1.3). */
-export function wechatpayNotificationSender(
-  signer: () => Promise<PlatformSigner>,
-  notifyTimeoutMs: number,
-): NotifierOptions['send'] {
-  return async (note, { probe }) => {
+export function wechatpayNotificationSender(signer: () => Promise<PlatformSigner>): NotifierOptions['send'] {
+  return async (note, { probe, timeoutMs }) => {
     const platformKey = await signer();
     const nowMs = Date.now();
     const headers = {
@@ -29,7 +26,7 @@ export function wechatpayNotificationSender(
       'Wechatpay-Signature-Type': AUTHORIZATION_SCHEME,
       ...(probe ? signtestProbeHeaders(platformKey, nowMs) : await platformSignatureHeaders(platformKey, note.body, nowMs)),
     };
-    return postNotification(note.notifyUrl, { headers, body: note.body, timeoutMs: notifyTimeoutMs }, (answer) => ({
+    return postNotification(note.notifyUrl, { headers, body: note.body, timeoutMs }, (answer) => ({
       acknowledged: answer.status === 200 || answer.status === 204,
       description: `HTTP ${answer.status}`,
     }));

@@ -7,6 +7,7 @@ import type { FaultSwitchboard } from '../faults.ts';
 import { dropConnection } from '../http-replies.ts';
 import type { NewNotification } from '../notification-store.ts';
 import type { Notifier } from '../notifier.ts';
+import { REFUND_FINISH_DELAY_MS } from '../refund-ledger.ts';
 import { parseJsonBody } from '../raw-body.ts';
 import { queryFault, sendError, sendJson } from './api-replies.ts';
 import type { Merchant } from './merchants.ts';
@@ -15,9 +16,6 @@ import { decideRefund, parseRefundRequest, toRefund, toRefundResource, type Refu
 import { findRefund, insertRefundAndEnqueueNotification, refundedAmount, type RefundRow } from './refund-store.ts';
 import { lockTrade } from './store.ts';
 import { newRefundId } from './wire-format.ts';
-
-/** A refund finishes (and is notified) this long after it was accepted, times timeScale. */
-export const REFUND_FINISH_DELAY_MS = 2_000;
 
 export interface WechatpayRefundDeps {
   pool: pg.Pool;
