@@ -164,7 +164,9 @@ async function serve(config: Config, log: Logger, role: string): Promise<void> {
     `  API        ${running.baseUrl}/v1`,
     `  Docs       ${running.baseUrl}/docs   (OpenAPI: ${running.baseUrl}/openapi.json)`,
     `  Metrics    ${running.baseUrl}/metrics`,
+    `  Console    ${running.baseUrl}/console`,
   ];
+  if (running.sandbox) lines.push(`  Demo       ${running.baseUrl}/demo   (a shop paying through the sandbox)`);
   if (running.sandbox) {
     lines.push(
       `  Sandbox    ${running.baseUrl}/sandbox/ledger   (simulated channels under ${running.baseUrl}/sandbox/: wechatpay, alipay, unionpay)`,
@@ -177,6 +179,14 @@ async function serve(config: Config, log: Logger, role: string): Promise<void> {
       : config.apiKey
         ? '  API key    from PAYCENTER_API_KEY'
         : '  API key    the one printed at the first start (stored hashed); set PAYCENTER_API_KEY to replace it',
+  );
+  const admin = running.firstAdmin;
+  lines.push(
+    admin?.generatedPassword
+      ? `  Admin      ${admin.username} / ${admin.generatedPassword}   (console sign-in; shown once, stored hashed — or set PAYCENTER_ADMIN_PASSWORD)`
+      : admin
+        ? `  Admin      ${admin.username}, password from PAYCENTER_ADMIN_PASSWORD`
+        : '  Admin      the console operators made so far (the first admin is "admin")',
   );
   const { delivery } = config;
   if (delivery.webhookUrl) {

@@ -9,6 +9,7 @@ import { DEFAULT_DELIVERY_SCHEDULE_MS } from './domain/delivery-schedule.ts';
 import { isWebhookSecret } from './domain/webhook-signature.ts';
 import { parseCrontab } from 'graphile-worker';
 import { REFUND_QUERY_DELAYS_MS } from './domain/refunds.ts';
+import { passwordProblem } from './domain/operators.ts';
 
 export { ConfigError, parseAlipay, parseUnionpay, parseWechatpay, type AlipayConfig, type UnionpayConfig, type WechatpayConfig };
 
@@ -36,6 +37,10 @@ export interface Config {
   redisUrl: string | undefined;
   dataDir: string;
   apiKey: string | undefined;
+  /** The console's first admin's password; unset: one is generated and printed once at the first start. */
+  adminPassword: string | undefined;
+  /** Console session cookies marked Secure (set when Paycenter is served over HTTPS). */
+  consoleSecureCookies: boolean;
   /** Delays after the attempt's creation, in ms, at which the active query runs. */
   queryScheduleMs: number[] | undefined;
   /** After the schedule: how often an EXCEPTION order keeps being queried. */
@@ -63,6 +68,14 @@ export interface Config {
   delivery: DeliveryConfig;
 }
 
+
+function optionalAdminPassword(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ConfigError('PAYCENTER_ADMIN_PASSWORD', 'must be a string');
+  const problem = passwordProblem(value, 'admin');
+  if (problem) throw new ConfigError('PAYCENTER_ADMIN_PASSWORD', problem);
+  return value;
+}
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 /** 72 h lets Friday's stuck payment be resolved on Monday. */
@@ -102,6 +115,8 @@ export function resolveConfig(file: Source, env: NodeJS.ProcessEnv): Config {
     redisUrl: optionalUrl('REDIS_URL', pick('REDIS_URL'), ['redis:', 'rediss:']),
     dataDir: str('PAYCENTER_DATA_DIR', pick('PAYCENTER_DATA_DIR'), './.paycenter'),
     apiKey: optionalApiKey(pick('PAYCENTER_API_KEY')),
+    adminPassword: optionalAdminPassword(pick('PAYCENTER_ADMIN_PASSWORD')),
+    consoleSecureCookies: parseOnOff('PAYCENTER_CONSOLE_SECURE_COOKIES', pick('PAYCENTER_CONSOLE_SECURE_COOKIES') ?? 'off'),
     queryScheduleMs: schedule === undefined ? undefined : msList('PAYCENTER_QUERY_SCHEDULE', schedule),
     refundQueryScheduleMs: refundSchedule === undefined ? REFUND_QUERY_DELAYS_MS : msList('PAYCENTER_REFUND_QUERY_SCHEDULE', refundSchedule),
     latePayments: oneOf('PAYCENTER_LATE_PAYMENTS', pick('PAYCENTER_LATE_PAYMENTS'), 'refund', ['refund', 'accept']) as Config['latePayments'],

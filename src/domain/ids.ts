@@ -1,7 +1,7 @@
 // Ids are prefixed so a reader knows what they name; the random part is 128 bits.
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'ord' | 'pay' | 'evt' | 'app' | 'we' | 're' | 'rec';
+export type IdPrefix = 'ord' | 'pay' | 'evt' | 'app' | 'we' | 're' | 'rec' | 'op';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('base64url')}`;

@@ -7,6 +7,8 @@ import { startPaycenter, type RunningPaycenter } from '../../src/runtime/start.t
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const TEST_API_KEY = 'pk_test_0123456789abcdefghijklmnop';
+/** The console's first admin (`admin`) in tests. */
+export const TEST_ADMIN_PASSWORD = 'correct-horse-battery-staple';
 
 export interface TestPaycenter {
   readonly running: RunningPaycenter;
@@ -45,6 +47,7 @@ export const FAST_ENV: Record<string, string> = {
   PAYCENTER_REFUND_QUERY_SCHEDULE: '300',
   PAYCENTER_WORKER_POLL_INTERVAL_MS: '50',
   PAYCENTER_API_KEY: TEST_API_KEY,
+  PAYCENTER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
 };
 
