@@ -1,0 +1,4 @@
+// Placeholder until the page is written.
+import type { ConsolePage } from '../index.ts';
+
+export const notificationsPage: ConsolePage = () => {};
