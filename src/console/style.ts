@@ -62,10 +62,27 @@ dl.facts dd { margin:0; word-break:break-all; }
 details summary { cursor:pointer; }
 .chart svg { width:100%; height:auto; max-height:220px; }
 .signin { max-width:360px; margin:10vh auto; }
+/* Relative: a visually hidden label inside a wide table stays in the table's scroll frame. */
+.table-wrap { position:relative; }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+.badge.failed, .badge.gone { background:#fde2df; color:var(--bad); }
+.card.once { border-color:var(--warn); border-width:2px; background:#fffbeb; }
+code.secret { display:block; font-size:1rem; word-break:break-all; padding:.5rem; background:#fff; border:1px dashed var(--warn); user-select:all; }
+fieldset { border:1px solid var(--line); border-radius:4px; margin:.5rem 0; }
+form.stack label.check { display:block; font-weight:normal; margin:.2rem 0; }
+details.evidence pre { min-width:16rem; }
+input.wide { width:100%; }
 @media (max-width: 640px) {
   main { padding:.5rem; }
   th, td { padding:.3rem .4rem; font-size:.9rem; }
   dl.facts { grid-template-columns:1fr; }
   dl.facts dt { margin-top:.4rem; }
 }
+.sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+.chart .bar { fill:var(--accent); }
+.chart .axis { fill:var(--muted); font-size:11px; }
+ul.summary { margin:0; padding-left:1.2rem; }
+ul.summary li.ok { color:var(--ok); }
+ul.summary li.problem { color:var(--bad); font-weight:600; }
+.card > h2:first-child { margin-top:0; }
 `;

@@ -14,6 +14,7 @@ export const OPERATOR_ACTIONS = {
   refund: 'operator',
   redeliver_event: 'operator',
   resolve_exception: 'operator',
+  run_reconciliation: 'operator',
   create_app: 'admin',
   rotate_api_key: 'admin',
   add_webhook_endpoint: 'admin',

@@ -4,6 +4,8 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import {
   countOperators,
   deleteSession,
+  disableOperator,
+  findOperator,
   findOperatorByUsername,
   findSession,
   finishOperatorAction,
@@ -11,6 +13,8 @@ import {
   insertOperatorAction,
   insertSession,
   recordSignInResult,
+  setOperatorPassword,
+  type OperatorRow,
   type SessionRow,
 } from '../store/operators.ts';
 import { sha256 } from '../domain/fingerprint.ts';
@@ -27,7 +31,7 @@ import {
   type OperatorAction,
   type OperatorRole,
 } from '../domain/operators.ts';
-import type { Pool } from '../store/db.ts';
+import { withTransaction, type Pool } from '../store/db.ts';
 import type { ServiceContext } from './context.ts';
 
 /**
@@ -91,6 +95,30 @@ export async function createOperator(
     throw new PaycenterError('operator_exists', `An operator named ${input.username} exists; pick another name.`, { field: 'username' });
   }
   return { id };
+}
+
+async function requireOperator(pool: Pool, id: string): Promise<OperatorRow> {
+  const operator = await findOperator(pool, id);
+  if (!operator) throw new PaycenterError('not_found', `No operator ${id}.`);
+  return operator;
+}
+
+/** A new password ends the operator's sessions and lifts a lock-out. */
+export async function resetOperatorPassword(pool: Pool, id: string, password: string): Promise<OperatorRow> {
+  const operator = await requireOperator(pool, id);
+  const problem = passwordProblem(password, operator.username);
+  if (problem) throw new PaycenterError('invalid_request', problem, { field: 'password' });
+  const hash = await hashPassword(password);
+  await withTransaction(pool, (tx) => setOperatorPassword(tx, id, hash));
+  return operator;
+}
+
+/** Signs the operator out everywhere; an admin cannot lock themselves (and so the last admin) out. */
+export async function disableOperatorAccount(pool: Pool, actingOperatorId: string, id: string): Promise<OperatorRow> {
+  if (id === actingOperatorId) throw new PaycenterError('invalid_request', 'You cannot disable your own account; ask another admin.');
+  const operator = await requireOperator(pool, id);
+  await withTransaction(pool, (tx) => disableOperator(tx, id));
+  return operator;
 }
 
 export interface SignedIn {

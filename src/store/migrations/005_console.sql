@@ -48,4 +48,8 @@ CREATE INDEX orders_state_created ON orders (state, created_at DESC, id DESC);
 CREATE INDEX orders_created ON orders (created_at DESC, id DESC);
 CREATE INDEX orders_merchant_order_no ON orders (merchant_order_no);
 CREATE INDEX orders_customer ON orders (customer_id, created_at DESC) WHERE customer_id IS NOT NULL;
-CREATE INDEX notifications_refused ON notifications (received_at DESC) WHERE NOT verified;
+-- Refused notifications, newest first; the id breaks ties so the console's pages are a keyset.
+CREATE INDEX notifications_refused ON notifications (received_at DESC, id DESC) WHERE NOT verified;
+-- The console's event list across every app, newest first (position is the insert order), whole or by type.
+CREATE INDEX events_position ON events (position);
+CREATE INDEX events_type_position ON events (type, position);
