@@ -24,6 +24,7 @@ import { SANDBOX_CHANNELS, type PerSandboxChannel, type SandboxChannelName } fro
 import { applyConfiguredWebhookEndpoint } from '../services/webhook-endpoints.ts';
 import { ensureFirstAdmin, type FirstAdmin } from '../services/operators.ts';
 import { consoleRoutes } from '../console/index.ts';
+import { createDemo } from '../demo/index.ts';
 import { startDispatcher, type Dispatcher } from '../services/delivery.ts';
 import type { BrokerPublisher, BrokerTarget } from '../delivery/types.ts';
 import { createAmqpPublisher } from '../delivery/amqp.ts';
@@ -107,6 +108,9 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
       sandbox = createSandbox({ pool, log: log.child({ component: 'sandbox' }), timeScale: config.sandboxTimeScale });
       await sandbox.register(server);
     }
+    // The demo shop pays at the simulated banks only: a channel with real credentials would take real money.
+    const demo = config.sandbox ? createDemo(ctx, simulatedChannels(config)) : undefined;
+    if (demo) await server.register(demo.routes);
     stack.push(() => server.close());
     await server.listen({ host: config.host, port: config.port });
     const address = server.server.address();
@@ -116,6 +120,7 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
     const baseUrl = `http://${selfHost.includes(':') ? `[${selfHost}]` : selfHost}:${port}`;
 
     await openChannels(config, channels, (wanted) => inProcessSandboxChannels(pool, baseUrl, wanted));
+    await demo?.open(baseUrl);
 
     if (sandbox) {
       await sandbox.start();
@@ -174,6 +179,11 @@ export async function startPaycenter(config: Config, log: Logger, role: Role = '
   }
 }
 
+/** In sandbox mode, the channels without credentials of their own. */
+function simulatedChannels(config: Config): SandboxChannelName[] {
+  return SANDBOX_CHANNELS.filter((name) => !config.channels[name]);
+}
+
 /**
  * Each channel runs with its configured credentials; in sandbox mode the ones without credentials
  * run against the simulator, through the same config readers as real ones.
@@ -183,7 +193,7 @@ async function openChannels(
   channels: Map<string, Channel>,
   simulate: (wanted: SandboxChannelName[]) => Promise<PerSandboxChannel>,
 ): Promise<void> {
-  const simulated = config.sandbox ? await simulate(SANDBOX_CHANNELS.filter((name) => !config.channels[name])) : {};
+  const simulated = config.sandbox ? await simulate(simulatedChannels(config)) : {};
   const wechatpay = config.channels.wechatpay ?? (simulated.wechatpay && parseWechatpay(simulated.wechatpay));
   const alipay = config.channels.alipay ?? (simulated.alipay && parseAlipay(simulated.alipay));
   const unionpay = config.channels.unionpay ?? (simulated.unionpay && parseUnionpay(simulated.unionpay));

@@ -9,6 +9,7 @@ import { alipaySandbox } from './alipay/index.ts';
 import { unionpaySandbox } from './unionpay/index.ts';
 import type { SimulatedChannel } from './channel.ts';
 import { controlRoutes } from './control-routes.ts';
+import { walletRoutes } from './wallet.ts';
 import { FaultSwitchboard } from './faults.ts';
 import { BillPlants } from './bill-plants.ts';
 import { wechatpaySandbox } from './wechatpay/index.ts';
@@ -69,6 +70,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     async register(app) {
       for (const channel of channels) await channel.register(app);
       await app.register(controlRoutes({ channels: channels.map((c) => c.control), faults, billPlants, refundFailures }));
+      await app.register(walletRoutes({ db: pool, channels: channels.map((c) => c.control) }));
     },
 
     async start() {
