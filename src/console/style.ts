@@ -78,11 +78,12 @@ input.wide { width:100%; }
   dl.facts { grid-template-columns:1fr; }
   dl.facts dt { margin-top:.4rem; }
 }
-.sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 .chart .bar { fill:var(--accent); }
 .chart .axis { fill:var(--muted); font-size:11px; }
 ul.summary { margin:0; padding-left:1.2rem; }
 ul.summary li.ok { color:var(--ok); }
 ul.summary li.problem { color:var(--bad); font-weight:600; }
 .card > h2:first-child { margin-top:0; }
+/* An order id in the title is one long word: it wraps rather than widen a phone's page. */
+h1 { overflow-wrap:anywhere; }
 `;

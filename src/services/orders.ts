@@ -115,9 +115,10 @@ const TIMELINE_ENTRIES_MAX = 1000;
 
 /**
  * Flow 5: closes the open attempt at the channel first, confirms with a query, and only then
- * closes the order. A close that reveals a payment makes the order PAID instead.
+ * closes the order. A close that reveals a payment makes the order PAID instead. `reason` goes
+ * into the order's transition (an operator's close names the operator and their note).
  */
-export async function closeOrder(ctx: ServiceContext, appId: string, orderId: string): Promise<OrderView> {
+export async function closeOrder(ctx: ServiceContext, appId: string, orderId: string, reason = 'closed by the merchant'): Promise<OrderView> {
   const order = await requireOrder(ctx, appId, orderId);
   if (order.state === 'PAID') throw new PaycenterError('order_paid', 'The order is paid and cannot be closed.', { orderId });
   if (order.state === 'CLOSED') return viewOrder(ctx, order);
@@ -130,7 +131,7 @@ export async function closeOrder(ctx: ServiceContext, appId: string, orderId: st
       });
     }
   }
-  await closeIfNoOpenAttempt(ctx, order.id, 'closed by the merchant', isOpenAttempt);
+  await closeIfNoOpenAttempt(ctx, order.id, reason, isOpenAttempt);
   return viewOrder(ctx, await requireOrder(ctx, appId, orderId));
 }
 
