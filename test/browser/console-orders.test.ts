@@ -89,6 +89,7 @@ describe.skipIf(!chromiumFound)('the console’s order pages in Chromium', () =>
     await page.getByRole('link', { name: order.id }).click();
     await page.waitForURL(new RegExp(`/console/orders/${order.id}$`));
     await expect(page.getByText('No notification has arrived from WeChat Pay about this payment.').isVisible()).resolves.toBe(true);
+    await screenshot(page, 'console-order-unpaid');
     // The action's note and button are reachable with Tab.
     expect(await tabTo(page, 'textarea[name="note"]')).toBe(true);
     await page.getByLabel('Why query the channel?').fill('buyer sent a bank receipt');
