@@ -2,11 +2,11 @@
 // viewer without admin forms, labelled controls, and no sideways scrolling at phone width.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { paidOrder as paidOrderOf } from '../helpers/orders.ts';
 import { launchChromium, requireChromium, screenshot, signInInBrowser } from '../helpers/browser.ts';
 import { TEST_ADMIN_PASSWORD, TEST_API_KEY, orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
 import { signInConsole } from '../helpers/console-client.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { buyerPays } from '../../src/harness/buyer.ts';
 import { beijingDate } from '../../src/domain/reconciliation.ts';
 
 const chromiumFound = requireChromium();
@@ -20,13 +20,7 @@ describe.skipIf(!chromiumFound)('console admin pages in a browser', () => {
   let deadEvent: string;
   let reportId: string;
 
-  async function paidOrder() {
-    const order = await pc.api('POST', '/v1/orders', orderBody());
-    const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
-    expect((await buyerPays(pc.baseUrl, pay.body.payment)).status).toBe(200);
-    await pc.waitForState(order.body.id, 'PAID');
-    return { id: order.body.id as string, outTradeNo: pay.body.payment.outTradeNo as string };
-  }
+  const paidOrder = () => paidOrderOf(pc);
 
   async function eventOf(orderId: string, type: string): Promise<string> {
     const { rows } = await pc.db.pool.query('SELECT id FROM events WHERE order_id = $1 AND type = $2', [orderId, type]);

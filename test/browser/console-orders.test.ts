@@ -3,8 +3,9 @@
 // widths, and with the CSRF and role checks seen from a real page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { paidOrder as paidOrderOf, payingOrder as payingOrderOf } from '../helpers/orders.ts';
 import { launchChromium, requireChromium, screenshot, signInInBrowser } from '../helpers/browser.ts';
-import { orderBody, paycenterPerFile } from '../helpers/paycenter.ts';
+import { paycenterPerFile } from '../helpers/paycenter.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
 import { createOperator } from '../../src/services/operators.ts';
 
@@ -29,19 +30,8 @@ describe.skipIf(!chromiumFound)('the console’s order pages in Chromium', () =>
     return context.newPage();
   }
 
-  async function payingOrder(overrides: Record<string, unknown> = {}) {
-    const order = await pc.api('POST', '/v1/orders', orderBody(overrides));
-    const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel: 'wechatpay' });
-    expect(pay.status).toBe(200);
-    return { id: order.body.id as string, merchantOrderNo: order.body.merchantOrderNo as string, payment: pay.body.payment };
-  }
-
-  async function paidOrder() {
-    const order = await payingOrder();
-    expect((await buyerPays(pc.baseUrl, order.payment)).status).toBe(200);
-    expect((await pc.waitForState(order.id, 'PAID')).state).toBe('PAID');
-    return order;
-  }
+  const payingOrder = (order: Record<string, unknown> = {}) => payingOrderOf(pc, { order });
+  const paidOrder = () => paidOrderOf(pc);
 
   /** Presses Tab until the focused element satisfies `is`; false if it never does. */
   async function tabTo(page: Page, is: string, presses = 60): Promise<boolean> {

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { TEST_ADMIN_PASSWORD, TEST_API_KEY, orderBody, paycenterPerFile, waitFor } from '../helpers/paycenter.ts';
+import { paidOrder } from '../helpers/orders.ts';
 import { csrfOf, signInConsole, type ConsoleClient } from '../helpers/console-client.ts';
 import { startReceiver } from '../helpers/receiver.ts';
-import { buyerPays } from '../../src/harness/buyer.ts';
 import { forgeAlipayNotification } from '../../src/chaos/forge-alipay.ts';
 import { sha256 } from '../../src/domain/fingerprint.ts';
 import { beijingDate } from '../../src/domain/reconciliation.ts';
@@ -28,14 +28,7 @@ beforeAll(async () => {
 
 const OPERATOR_PASSWORD = 'a-long-enough-password-42';
 
-async function paidOrder(channel = 'wechatpay') {
-  const order = await pc.api('POST', '/v1/orders', orderBody());
-  const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel });
-  expect(pay.status).toBe(200);
-  expect((await buyerPays(pc.baseUrl, pay.body.payment)).status).toBe(200);
-  expect((await pc.waitForState(order.body.id, 'PAID')).state).toBe('PAID');
-  return { id: order.body.id as string, outTradeNo: pay.body.payment.outTradeNo as string };
-}
+const paidWechat = () => paidOrder(pc);
 
 async function eventOf(orderId: string, type: string): Promise<string> {
   const { rows } = await pc.db.pool.query('SELECT id FROM events WHERE order_id = $1 AND type = $2', [orderId, type]);
@@ -84,8 +77,8 @@ describe('events and deliveries', () => {
       expect(apps.html).toContain(failing.url);
       expect(apps.html).not.toContain(secret);
 
-      const paid = await paidOrder();
-      const paidEvent = await eventOf(paid.id, 'order.paid');
+      const paidOne = await paidWechat();
+      const paidEvent = await eventOf(paidOne.id, 'order.paid');
       const closing = await pc.api('POST', '/v1/orders', orderBody());
       expect((await pc.api('POST', `/v1/orders/${closing.body.id}/close`)).status).toBe(200);
       const closedEvent = await eventOf(closing.body.id, 'order.closed');
@@ -213,8 +206,8 @@ describe('reconciliations', () => {
   it('runs a channel-day from the console and shows the differences by class, with links to the orders', async () => {
     const today = beijingDate(new Date());
     expect((await pc.sandbox('DELETE', '/sandbox/bill-plants')).status).toBeLessThan(300);
-    const mismatched = await paidOrder();
-    const omitted = await paidOrder();
+    const mismatched = await paidWechat();
+    const omitted = await paidWechat();
     for (const plant of [
       { type: 'amount', outTradeNo: mismatched.outTradeNo, amountMinor: 1 },
       { type: 'omit_payment', outTradeNo: omitted.outTradeNo },

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, paycenterPerFile, sleep, waitFor } from '../helpers/paycenter.ts';
 import { csrfOf, signInConsole, type ConsoleClient } from '../helpers/console-client.ts';
+import { paidOrder as paidOrderOf, payingOrder as payingOrderOf } from '../helpers/orders.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
 import { createOperator } from '../../src/services/operators.ts';
@@ -21,26 +22,11 @@ beforeAll(async () => {
   viewer = await signInConsole(pc.baseUrl, 'vera', VIEWER_PASSWORD);
 });
 
-interface Payment {
-  id: string;
-  outTradeNo: string;
-  action: Parameters<typeof buyerPays>[1]['action'];
-}
-
-async function payingOrder(overrides: Record<string, unknown> = {}, channel = 'wechatpay'): Promise<{ id: string; payment: Payment }> {
-  const order = await pc.api('POST', '/v1/orders', orderBody(overrides));
-  expect(order.status, JSON.stringify(order.body)).toBe(201);
-  const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel, ...(channel === 'alipay' && { method: 'qr' }) });
-  expect(pay.status, JSON.stringify(pay.body)).toBe(200);
-  return { id: order.body.id, payment: pay.body.payment };
-}
-
-async function paidOrder(overrides: Record<string, unknown> = {}, channel = 'wechatpay') {
-  const order = await payingOrder(overrides, channel);
-  expect((await buyerPays(pc.baseUrl, order.payment)).status).toBe(200);
-  expect((await pc.waitForState(order.id, 'PAID')).state).toBe('PAID');
-  return order;
-}
+/** Alipay by QR code, which needs no browser to pay. */
+const payingOrder = (order: Record<string, unknown> = {}, channel = 'wechatpay') =>
+  payingOrderOf(pc, { channel, order, ...(channel === 'alipay' && { method: 'qr' }) });
+const paidOrder = (order: Record<string, unknown> = {}, channel = 'wechatpay') =>
+  paidOrderOf(pc, { channel, order, ...(channel === 'alipay' && { method: 'qr' }) });
 
 const orderIdsOn = (html: string) => [...html.matchAll(/<a class="mono" href="\/console\/orders\/(ord_[^"]+)"/g)].map((m) => m[1]);
 const actionsOf = async (orderId: string) =>

@@ -2,6 +2,7 @@
 // each planted difference is found, reported by class and acted on.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { orderBody, paycenterPerFile, waitFor, withUninformedPaycenter } from '../helpers/paycenter.ts';
+import { paidOrder } from '../helpers/orders.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
 import { insertApp } from '../../src/store/apps.ts';
 import { sha256 } from '../../src/domain/fingerprint.ts';
@@ -17,14 +18,7 @@ beforeEach(async () => {
   expect((await pc.sandbox('DELETE', '/sandbox/bill-plants')).status).toBeLessThan(300);
 });
 
-async function paidOrder(channel: string) {
-  const order = await pc.api('POST', '/v1/orders', orderBody());
-  const pay = await pc.api('POST', `/v1/orders/${order.body.id}/pay`, { channel });
-  expect(pay.status).toBe(200);
-  expect((await buyerPays(pc.baseUrl, pay.body.payment)).status).toBe(200);
-  expect((await pc.waitForState(order.body.id, 'PAID')).state).toBe('PAID');
-  return { id: order.body.id as string, outTradeNo: pay.body.payment.outTradeNo as string };
-}
+const paid = (channel: string) => paidOrder(pc, { channel });
 
 async function reconcile(channel: string) {
   const res = await pc.api('POST', '/v1/reconciliations', { channel, date: today() });
@@ -42,7 +36,7 @@ async function plant(channel: string, p: Record<string, unknown>) {
 
 describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
   it('a paid day agrees with the bill: DONE, no difference', async () => {
-    await paidOrder(channel);
+    await paid(channel);
     const report = await reconcile(channel);
     expect(report.differences).toEqual([]);
     expect(report.summary.billLines).toBeGreaterThanOrEqual(1);
@@ -51,7 +45,7 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
   });
 
   it('omit_payment → paid_locally_only: the order goes EXCEPTION, then PAID again through the query', async () => {
-    const { id, outTradeNo } = await paidOrder(channel);
+    const { id, outTradeNo } = await paid(channel);
     await plant(channel, { type: 'omit_payment', outTradeNo });
     const report = await reconcile(channel);
     expect(report.differences).toEqual([
@@ -66,7 +60,7 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
   });
 
   it('amount → amount_mismatch, alerted; the order is untouched', async () => {
-    const { id, outTradeNo } = await paidOrder(channel);
+    const { id, outTradeNo } = await paid(channel);
     await plant(channel, { type: 'amount', outTradeNo, amountMinor: 1 });
     const report = await reconcile(channel);
     expect(report.differences).toEqual([
@@ -85,7 +79,7 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
   });
 
   it('extra_payment → unknown_trade', async () => {
-    await paidOrder(channel);
+    await paid(channel);
     const stranger = `pcunknown${Date.now()}`.padEnd(32, '0').slice(0, 32);
     await plant(channel, { type: 'extra_payment', outTradeNo: stranger, amountMinor: 4200 });
     const report = await reconcile(channel);
@@ -96,7 +90,7 @@ describe.each(['wechatpay', 'alipay', 'unionpay'])('%s', (channel) => {
   });
 
   it('omit_refund → refund_locally_only and extra_refund → unknown_refund, alerted; refunds that agree are no difference', async () => {
-    const { id, outTradeNo } = await paidOrder(channel);
+    const { id, outTradeNo } = await paid(channel);
     const asked = await pc.api('POST', `/v1/orders/${id}/refunds`, { amount: 300, merchantRefundNo: `recon-${Date.now()}-${channel}` });
     expect(asked.status).toBe(201);
     const refund = await waitFor(

@@ -4,6 +4,7 @@
 // view is the judge of what money moved.
 import { describe, expect, it } from 'vitest';
 import { orderBody, paycenterPerFile, startTestPaycenter, waitFor, type TestPaycenter } from '../helpers/paycenter.ts';
+import { paidOrder } from '../helpers/orders.ts';
 import { buyerPays } from '../../src/harness/buyer.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { insertRefund, reserveRefund } from '../../src/store/refunds.ts';
@@ -28,16 +29,8 @@ const refundNo = () => `rf-${Date.now()}-${++refundCounter}`;
 const eventsOf = async (p: TestPaycenter, orderId: string, type: string) =>
   (await p.db.pool.query('SELECT data FROM events WHERE order_id = $1 AND type = $2 ORDER BY sequence', [orderId, type])).rows.map((r) => r.data);
 
-/** A PAID order of `amount`, paid through `channel`; returns its id and the paid payment. */
-async function paidOrder(p: TestPaycenter, channel: string, method?: string, amount = 1000) {
-  const order = await p.api('POST', '/v1/orders', orderBody({ amount }));
-  const attempt = await p.api('POST', `/v1/orders/${order.body.id}/pay`, { channel, ...(method && { method }) });
-  expect(attempt.status, JSON.stringify(attempt.body)).toBe(200);
-  expect((await buyerPays(p.baseUrl, attempt.body.payment)).status).toBe(200);
-  const paid = await waitFor(() => p.getOrder(order.body.id), (o) => o.state === 'PAID');
-  expect(paid.state).toBe('PAID');
-  return { id: order.body.id as string, payment: attempt.body.payment as { id: string; outTradeNo: string } };
-}
+/** A PAID order of `amount`, paid through `channel`. */
+const paid = (p: TestPaycenter, channel: string, method?: string, amount = 1000) => paidOrder(p, { channel, method, order: { amount } });
 
 async function waitForRefund(p: TestPaycenter, orderId: string, refundId: string, timeoutMs = 10_000) {
   return waitFor(
@@ -53,7 +46,7 @@ describe.each([
   ['unionpay', 'gateway'],
 ])('refunds through %s', (channel, method) => {
   it('a partial then the remaining refund succeed on the channel’s word; the order goes PARTIAL then FULL; the bank agrees', async () => {
-    const { id, payment } = await paidOrder(pc, channel, method);
+    const { id, payment } = await paid(pc, channel, method);
     const first = await refund(pc, id, { amount: 300, merchantRefundNo: refundNo(), reason: 'one item returned' });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body).toMatchObject({ orderId: id, paymentId: payment.id, kind: 'merchant', amount: 300, state: 'PENDING' });
@@ -79,7 +72,7 @@ describe.each([
   });
 
   it('twenty concurrent refunds that together exceed the paid amount: exactly those that fit succeed, and the bank agrees', async () => {
-    const { id, payment } = await paidOrder(pc, channel, method, 1000);
+    const { id, payment } = await paid(pc, channel, method, 1000);
     const answers = await Promise.all(Array.from({ length: 20 }, () => refund(pc, id, { amount: 70, merchantRefundNo: refundNo() })));
     const accepted = answers.filter((a) => a.status === 201);
     expect(accepted).toHaveLength(14);
@@ -93,7 +86,7 @@ describe.each([
 
 describe('refund requests', () => {
   it('are idempotent by merchantRefundNo: the same body answers the same refund, another body 409; one refund at the bank', async () => {
-    const { id, payment } = await paidOrder(pc, 'wechatpay');
+    const { id, payment } = await paid(pc, 'wechatpay');
     const no = refundNo();
     const answers = await Promise.all(Array.from({ length: 5 }, () => refund(pc, id, { amount: 100, merchantRefundNo: no })));
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
@@ -112,7 +105,7 @@ describe('refund requests', () => {
     expect(notPaid.status).toBe(409);
     expect(notPaid.body.error.code).toBe('order_not_paid');
     expect((await refund(pc, 'ord_nothing', { amount: 1, merchantRefundNo: refundNo() })).status).toBe(404);
-    const { id } = await paidOrder(pc, 'wechatpay');
+    const { id } = await paid(pc, 'wechatpay');
     for (const [body, field] of [
       [{ amount: 0, merchantRefundNo: refundNo() }, 'amount'],
       [{ amount: 1.5, merchantRefundNo: refundNo() }, 'amount'],
@@ -133,7 +126,7 @@ describe('refund requests', () => {
   });
 
   it('with every refund notification lost, the refund query settles it', async () => {
-    const { id } = await paidOrder(pc, 'unionpay', 'gateway');
+    const { id } = await paid(pc, 'unionpay', 'gateway');
     await pc.sandbox('PUT', '/sandbox/faults', { dropNotifications: true });
     const r = await refund(pc, id, { amount: 50, merchantRefundNo: refundNo() });
     const done = await waitForRefund(pc, id, r.body.id);
@@ -143,7 +136,7 @@ describe('refund requests', () => {
   });
 
   it('a refund the bank fails ends FAILED with refund.failed, and its amount can be refunded again', async () => {
-    const { id, payment } = await paidOrder(pc, 'alipay', 'qr');
+    const { id, payment } = await paid(pc, 'alipay', 'qr');
     await pc.sandbox('POST', '/sandbox/refund-failures', { outTradeNo: payment.outTradeNo });
     const r = await refund(pc, id, { amount: 1000, merchantRefundNo: refundNo() });
     const failed = await waitForRefund(pc, id, r.body.id);
@@ -159,7 +152,7 @@ describe('refund requests', () => {
 
 describe('the refund sweeper', () => {
   it('restarts a PENDING refund whose job is gone, and the channel settles it', async () => {
-    const { id, payment } = await paidOrder(pc, 'wechatpay');
+    const { id, payment } = await paid(pc, 'wechatpay');
     // A refund whose job chain ended (the runner gave up after its attempts): the row without its job.
     const refundId = await withTransaction(pc.db.pool, async (tx) => {
       expect(await reserveRefund(tx, payment.id, 250)).toBe(true);
