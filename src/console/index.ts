@@ -9,7 +9,7 @@ import { SESSION_TTL_MS } from '../domain/operators.ts';
 import { sessionFor, signIn, signOut } from '../services/operators.ts';
 import type { SessionRow } from '../store/operators.ts';
 import { cookie, readCookie } from './cookies.ts';
-import { html } from './html.ts';
+import { html } from '../html.ts';
 import { CONSOLE, formField, layout, queryString, sendErrorPage, sendPage } from './page.ts';
 import { STYLESHEET } from './style.ts';
 import { CONSOLE_PAGES } from './pages/index.ts';

@@ -1,7 +1,7 @@
 // The console's page shell and the helpers every page uses: layout with navigation, the CSRF
 // field for forms, and answering an action with a redirect (done) or an error page (refused).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { html, type Html } from './html.ts';
+import { html, type Html } from '../html.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import { roleMayPerform, type OperatorAction } from '../domain/operators.ts';
 

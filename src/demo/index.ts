@@ -4,7 +4,7 @@
 // no inline script) makes "Submit order" send every click and keeps the order page live.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Html } from '../console/html.ts';
+import type { Html } from '../html.ts';
 import { STYLESHEET } from '../console/style.ts';
 import { PaycenterApiError } from '../client/errors.ts';
 import { findDemoShop } from '../store/demo.ts';

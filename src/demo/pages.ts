@@ -2,7 +2,7 @@
 // code's SVG, which uqr draws from the code alone. The status and webhook fragments are rendered
 // here for the page and for /status alike, so the live update and a reload show the same thing.
 import { renderSVG } from 'uqr';
-import { html, raw, formatMinor, formatTime, type Html } from '../console/html.ts';
+import { html, raw, formatMinor, formatTime, type Html } from '../html.ts';
 import type { PaycenterPayAction, PaycenterPayment } from '../client/types.ts';
 import { WALLET_PATH } from '../sandbox/wallet.ts';
 import { CHANNEL_LABELS, PRODUCTS, QUANTITY_MAX, type PayChoice } from './catalogue.ts';

@@ -3,7 +3,7 @@
 // side of the control API (the same `pay` as POST /sandbox/pay), so the ledger, the notification
 // and its retries are exactly those of any other payment.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { html, type Html } from '../console/html.ts';
+import { html, type Html } from '../html.ts';
 import type { PayResult, SandboxChannel } from './channel.ts';
 import { sendHtml } from './http-replies.ts';
 import type { Queryable } from './notification-store.ts';

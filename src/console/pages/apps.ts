@@ -3,7 +3,7 @@
 // never put in a URL (it would stay in the browser's history and in access logs).
 import type { FastifyRequest } from 'fastify';
 import type { ConsolePage } from '../index.ts';
-import { html, formatTime, type Html } from '../html.ts';
+import { html, formatTime, type Html } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { EVENT_TYPES, type EventType } from '../../domain/events.ts';
 import { maskUrl } from '../../domain/settings-view.ts';

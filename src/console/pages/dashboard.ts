@@ -1,6 +1,6 @@
 // The dashboard: what needs an operator's eyes now, each number a link to the list behind it.
 import type { ConsolePage } from '../index.ts';
-import { html, type Html } from '../html.ts';
+import { html, type Html } from '../../html.ts';
 import { CONSOLE, layout, sendPage } from '../page.ts';
 import { ORDER_STATES } from '../../domain/states.ts';
 import { dashboardFacts, type DashboardFacts } from '../../services/operator-orders.ts';

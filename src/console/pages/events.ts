@@ -1,7 +1,7 @@
 // Events of every app with their deliveries: the list (filtered down to those with a dead
 // delivery from the dashboard), one event with every attempt, and redelivery by an operator.
 import type { ConsolePage } from '../index.ts';
-import { html, formatTime } from '../html.ts';
+import { html, formatTime } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
 import { PaycenterError } from '../../domain/errors.ts';

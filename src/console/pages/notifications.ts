@@ -1,7 +1,7 @@
 // Refused notifications: what reached /notify/* and did not check out (a forgery, a wrong
 // merchant, an amount that does not match). The evidence is shown masked.
 import type { ConsolePage } from '../index.ts';
-import { html, formatTime } from '../html.ts';
+import { html, formatTime } from '../../html.ts';
 import { CONSOLE, layout, queryString, sendPage } from '../page.ts';
 import { maskBody, maskHeaders } from '../../domain/masking.ts';
 import { listRefusedNotifications, type RefusedNotificationRow } from '../../store/console-lists.ts';

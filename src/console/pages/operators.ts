@@ -2,7 +2,7 @@
 // operators, reset passwords (which also lifts a lock-out) and disable accounts.
 import type { FastifyRequest } from 'fastify';
 import type { ConsolePage } from '../index.ts';
-import { html, formatTime, type Html } from '../html.ts';
+import { html, formatTime, type Html } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { isOperatorRole, OPERATOR_ROLES, PASSWORD_LENGTH_MIN } from '../../domain/operators.ts';
 import { listOperatorActions, listOperators, type OperatorRow } from '../../store/operators.ts';

@@ -3,7 +3,7 @@
 // 303 back to the order with a notice; refused → the console's error page (status and code).
 import type { FastifyRequest } from 'fastify';
 import type { ConsolePage } from '../index.ts';
-import { formatMinor, html, type Html } from '../html.ts';
+import { formatMinor, html, type Html } from '../../html.ts';
 import { CONSOLE, csrfField, formField, mayPerform, redirectWithNotice } from '../page.ts';
 import { orderPath } from './orders.ts';
 import { PaycenterError } from '../../domain/errors.ts';

@@ -1,7 +1,7 @@
 // The order's one timeline, in time order: transitions, channel calls, notifications (with their
 // masked evidence), events with their deliveries, and operator actions.
 import type { FastifyRequest } from 'fastify';
-import { formatMinor, formatTime, html, type Html } from '../html.ts';
+import { formatMinor, formatTime, html, type Html } from '../../html.ts';
 import { stateBadge } from './orders.ts';
 import { redeliverForm } from './order-actions.ts';
 import { channelLabel } from '../../domain/order-summary.ts';

@@ -1,7 +1,7 @@
 // One order, of any app: the status in plain words first (support's "I paid but it says unpaid"),
 // then the facts, the actions, payments, refunds and the one timeline of everything that happened.
 import type { ConsolePage } from '../index.ts';
-import { formatMinor, formatTime, html, type Html } from '../html.ts';
+import { formatMinor, formatTime, html, type Html } from '../../html.ts';
 import { CONSOLE, layout, sendPage } from '../page.ts';
 import { stateBadge } from './orders.ts';
 import { orderActionForms, orderActions } from './order-actions.ts';

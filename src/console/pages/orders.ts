@@ -2,7 +2,7 @@
 // continued by a (created_at, id) cursor. An exact order id goes straight to the order.
 import type { FastifyRequest } from 'fastify';
 import type { ConsolePage } from '../index.ts';
-import { formatMinor, formatTime, html, type Html } from '../html.ts';
+import { formatMinor, formatTime, html, type Html } from '../../html.ts';
 import { CONSOLE, layout, queryString, sendPage } from '../page.ts';
 import { PaycenterError } from '../../domain/errors.ts';
 import { ORDER_STATES, type OrderState } from '../../domain/states.ts';

@@ -1,7 +1,7 @@
 // Pieces the console's list and action pages share: keyset pages, the "why" field every action
 // carries, and the card that shows a new secret once.
 import type { FastifyRequest } from 'fastify';
-import { html, type Html } from '../html.ts';
+import { html, type Html } from '../../html.ts';
 import { CONSOLE, queryString } from '../page.ts';
 import { NOTE_LENGTH_MAX } from '../../domain/operators.ts';
 import { PaycenterError } from '../../domain/errors.ts';

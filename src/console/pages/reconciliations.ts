@@ -1,7 +1,7 @@
 // Reconciliation reports: the list, one report's differences grouped by class with what was done
 // about each, and running one channel-day now.
 import type { ConsolePage } from '../index.ts';
-import { html, formatMinor, formatTime } from '../html.ts';
+import { html, formatMinor, formatTime } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { beijingDate, DIFFERENCE_CLASSES, type ChannelSide, type DifferenceAction, type DifferenceClass, type LocalSide } from '../../domain/reconciliation.ts';
 import {

@@ -1,6 +1,6 @@
 // The effective configuration, as resolved at start-up: every key, secrets masked.
 import type { ConsolePage } from '../index.ts';
-import { html } from '../html.ts';
+import { html } from '../../html.ts';
 import { CONSOLE, layout, sendPage } from '../page.ts';
 import { settingsView } from '../../domain/settings-view.ts';
 

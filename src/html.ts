@@ -1,5 +1,5 @@
-// HTML for the console and the demo: a tagged template that escapes every value unless it is
-// already Html, so no page can be written with an injection in it.
+// HTML for the console, the demo and the sandbox's pages: a tagged template that escapes every
+// value unless it is already Html, so no page can be written with an injection in it.
 
 export class Html {
   constructor(readonly value: string) {}
