@@ -113,6 +113,15 @@ export async function resetOperatorPassword(pool: Pool, id: string, password: st
   return operator;
 }
 
+/** An operator's own change: the current password proves it is them; every session ends, this one too. */
+export async function changeOwnPassword(pool: Pool, id: string, current: string, next: string): Promise<void> {
+  const operator = await requireOperator(pool, id);
+  if (!(await verifyPassword(current, operator.passwordHash))) {
+    throw new PaycenterError('invalid_request', 'The current password is wrong; the password was not changed.', { field: 'current' });
+  }
+  await resetOperatorPassword(pool, id, next);
+}
+
 /** Signs the operator out everywhere; an admin cannot lock themselves (and so the last admin) out. */
 export async function disableOperatorAccount(pool: Pool, actingOperatorId: string, id: string): Promise<OperatorRow> {
   if (id === actingOperatorId) throw new PaycenterError('invalid_request', 'You cannot disable your own account; ask another admin.');

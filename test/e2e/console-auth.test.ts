@@ -153,4 +153,20 @@ describe('a session', () => {
     await disableOperator(pc.db.pool, id);
     expect((await leaver.get('/console')).status).toBe(303);
   });
+
+  it('changes its own password only with the current one, and must sign in again', async () => {
+    await createOperator(pc.db.pool, { username: 'changer', role: 'viewer', password: 'the-first-password' });
+    const session = await signInConsole(pc.baseUrl, 'changer', 'the-first-password');
+    const wrong = await session.post('/console/operators/me/password', { current: 'not-the-password', password: 'the-second-password' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.html).toContain('The current password is wrong');
+    const weak = await session.post('/console/operators/me/password', { current: 'the-first-password', password: 'short' });
+    expect(weak.status).toBe(400);
+    const changed = await session.post('/console/operators/me/password', { current: 'the-first-password', password: 'the-second-password' });
+    expect(changed.status).toBe(303);
+    expect(changed.location).toMatch(/^\/console\/sign-in\?notice=/);
+    expect((await session.get('/console')).status).toBe(303);
+    await expect(signInConsole(pc.baseUrl, 'changer', 'the-first-password')).rejects.toThrow(/401/);
+    await signInConsole(pc.baseUrl, 'changer', 'the-second-password');
+  });
 });

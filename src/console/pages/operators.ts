@@ -6,7 +6,7 @@ import { html, formatTime, type Html } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { isOperatorRole, OPERATOR_ROLES, PASSWORD_LENGTH_MIN } from '../../domain/operators.ts';
 import { listOperatorActions, listOperators, type OperatorRow } from '../../store/operators.ts';
-import { createOperator, disableOperatorAccount, performOperatorAction, resetOperatorPassword } from '../../services/operators.ts';
+import { changeOwnPassword, createOperator, disableOperatorAccount, performOperatorAction, resetOperatorPassword } from '../../services/operators.ts';
 import { PaycenterError } from '../../domain/errors.ts';
 import { badge, cursorNumber, noteField, orderLink, pageOf, PAGE_SIZE, pager } from './parts.ts';
 
@@ -52,7 +52,14 @@ export const operatorsPage: ConsolePage = (app, { ctx }) => {
     const before = cursorNumber(req, 'before');
     const { rows: actions, more } = pageOf(await listOperatorActions(ctx.pool, PAGE_SIZE + 1, before === null ? undefined : String(before)));
     const now = ctx.now();
-    const body = html`${admin
+    const body = html`<details class="card"><summary>Change your password</summary>
+<form class="stack" method="post" action="${OPERATORS}/me/password">${csrfField(req)}
+<label for="current-password">Current password</label>
+<input id="current-password" name="current" type="password" autocomplete="current-password" required>
+${passwordField('my-password', 'New password')}
+<p><button type="submit">Change password</button> <span class="muted">You will sign in again.</span></p>
+</form></details>
+${admin
       ? html`<details class="card"><summary>Create an operator</summary>
 <form class="stack" method="post" action="${OPERATORS}">${csrfField(req)}
 <label for="new-username">Username</label>
@@ -90,6 +97,12 @@ ${pager(OPERATORS, {}, { name: 'before', current: queryString(req, 'before'), ne
       return createOperator(ctx.pool, { username, role, password: formField(req, 'password') });
     });
     return redirectWithNotice(reply, OPERATORS, `Operator ${username} (${role}) created. Give them the initial password by another channel than this one.`);
+  });
+
+  app.post(`${OPERATORS}/me/password`, async (req, reply) => {
+    await changeOwnPassword(ctx.pool, req.operator!.operatorId, formField(req, 'current'), formField(req, 'password'));
+    req.log.info({ operator: req.operator!.username }, 'console password changed');
+    return redirectWithNotice(reply, `${CONSOLE}/sign-in`, 'Password changed: sign in with the new one.');
   });
 
   app.post<{ Params: { id: string } }>(`${OPERATORS}/:id/reset-password`, async (req, reply) => {
