@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   csrf_refused: 403,
   signin_failed: 401,
   signin_locked: 429,
+  signin_busy: 503,
   operator_exists: 409,
   exception_unresolved: 409,
   order_not_exception: 409,

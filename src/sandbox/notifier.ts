@@ -26,7 +26,7 @@ import {
   type NewNotification,
   type Queryable,
 } from './notification-store.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../semaphore.ts';
 
 /** At most this many attempts (each one or two POSTs, plus an optional probe) run at once. */
 const MAX_CONCURRENT_ATTEMPTS = 16;

@@ -12,12 +12,14 @@ import {
   insertOperator,
   insertOperatorAction,
   insertSession,
+  lockOperatorSignIns,
   recordSignInResult,
   setOperatorPassword,
   type OperatorRow,
   type SessionRow,
 } from '../store/operators.ts';
 import { sha256 } from '../domain/fingerprint.ts';
+import { Semaphore } from '../semaphore.ts';
 import { newId } from '../domain/ids.ts';
 import { PaycenterError } from '../domain/errors.ts';
 import {
@@ -40,8 +42,24 @@ import type { ServiceContext } from './context.ts';
  */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024, keyLength: 32 } as const;
 
-function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))));
+/**
+ * Two hashes at once at most: each holds 32 MiB and one of libuv's four threads, which the
+ * channels' RSA signing shares, so a flood of sign-ins cannot starve payments or the memory budget.
+ */
+const hashSlots = new Semaphore(2);
+/** Beyond this many waiting, a sign-in is turned away at once rather than queued. */
+const HASHES_QUEUED_MAX = 32;
+
+async function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  if (hashSlots.free === 0 && hashSlots.queued >= HASHES_QUEUED_MAX) {
+    throw new PaycenterError('signin_busy', 'Too many sign-ins at once; try again in a few seconds.');
+  }
+  const release = await hashSlots.acquire();
+  try {
+    return await new Promise((resolve, reject) => scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))));
+  } finally {
+    release();
+  }
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -136,6 +154,12 @@ export interface SignedIn {
   session: SessionRow;
 }
 
+function lockedOut(lockedUntil: Date): PaycenterError {
+  return new PaycenterError('signin_locked', 'Too many failed sign-ins: this account is locked for a while. Try again later or ask an admin.', {
+    lockedUntil: lockedUntil.toISOString(),
+  });
+}
+
 export async function signIn(ctx: ServiceContext, username: string, password: string): Promise<SignedIn> {
   const refused = () => new PaycenterError('signin_failed', 'Wrong username or password.');
   const operator = await findOperatorByUsername(ctx.pool, username);
@@ -143,24 +167,26 @@ export async function signIn(ctx: ServiceContext, username: string, password: st
     await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'))));
     throw refused();
   }
+  if (isLockedOut(operator, ctx.now())) throw lockedOut(operator.lockedUntil!);
+  const matches = await verifyPassword(password, operator.passwordHash);
+  // Counted under the row's lock: guesses sent in parallel each count, and a right password that
+  // arrives after the lock-out began is refused like a wrong one.
   const now = ctx.now();
-  if (isLockedOut(operator, now)) {
-    throw new PaycenterError('signin_locked', 'Too many failed sign-ins: this account is locked for a while. Try again later or ask an admin.', {
-      lockedUntil: operator.lockedUntil!.toISOString(),
-    });
+  const record = await withTransaction(ctx.pool, async (tx) => {
+    const current = await lockOperatorSignIns(tx, operator.id);
+    if (isLockedOut(current, now)) return current;
+    const next = matches ? { failedSignins: 0, lockedUntil: null } : afterFailedSignIn(current, now);
+    await recordSignInResult(tx, operator.id, next.failedSignins, next.lockedUntil);
+    return next;
+  });
+  if (isLockedOut(record, now)) {
+    ctx.log.warn({ operator: operator.username }, 'console sign-in refused: locked out');
+    throw lockedOut(record.lockedUntil!);
   }
-  if (!(await verifyPassword(password, operator.passwordHash))) {
-    const next = afterFailedSignIn(operator, now);
-    await recordSignInResult(ctx.pool, operator.id, next.failedSignins, next.lockedUntil);
-    ctx.log.warn({ operator: operator.username, locked: isLockedOut(next, now) }, 'console sign-in failed');
-    if (isLockedOut(next, now)) {
-      throw new PaycenterError('signin_locked', 'Too many failed sign-ins: this account is locked for a while. Try again later or ask an admin.', {
-        lockedUntil: next.lockedUntil!.toISOString(),
-      });
-    }
+  if (!matches) {
+    ctx.log.warn({ operator: operator.username }, 'console sign-in failed');
     throw refused();
   }
-  await recordSignInResult(ctx.pool, operator.id, 0, null);
   const token = randomBytes(32).toString('base64url');
   const session: SessionRow = {
     operatorId: operator.id,

@@ -49,6 +49,15 @@ export async function insertOperator(
   return rowCount === 1;
 }
 
+/** The sign-in counters, locked until the transaction ends so parallel attempts count one by one. */
+export async function lockOperatorSignIns(q: Queryable, id: string): Promise<{ failedSignins: number; lockedUntil: Date | null }> {
+  const { rows } = await q.query<{ failedSignins: number; lockedUntil: Date | null }>(
+    'SELECT failed_signins AS "failedSignins", locked_until AS "lockedUntil" FROM operators WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return rows[0]!;
+}
+
 export async function recordSignInResult(
   q: Queryable,
   id: string,

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startPaycenter } from '../../src/runtime/start.ts';
-import { createOperator } from '../../src/services/operators.ts';
+import { createOperator, signIn } from '../../src/services/operators.ts';
+import type { PaycenterError } from '../../src/domain/errors.ts';
 import { disableOperator } from '../../src/store/operators.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { FAST_ENV, paycenterPerFile, TEST_ADMIN_PASSWORD } from '../helpers/paycenter.ts';
@@ -100,6 +101,24 @@ describe('sign-in', () => {
       expect(res.status).toBe(403);
       expect(await res.text()).toContain('csrf_refused');
     }
+  });
+
+  it('counts guesses sent in parallel one by one: the lock-out holds, and sign-ins beyond the hashing queue are turned away', async () => {
+    await createOperator(pc.db.pool, { username: 'parallel-target', role: 'viewer', password: 'the-real-password' });
+    const codes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        signIn(pc.running.ctx, 'parallel-target', `guess-number-${i}`).then(
+          () => 'signed in',
+          (err: PaycenterError) => err.code,
+        ),
+      ),
+    );
+    const count = (code: string) => codes.filter((c) => c === code).length;
+    // Two hashes run and 32 wait; the rest are turned away at once.
+    expect(count('signin_busy')).toBeGreaterThan(0);
+    expect(count('signin_failed')).toBe(4);
+    expect(count('signin_failed') + count('signin_locked') + count('signin_busy')).toBe(100);
+    await expect(signIn(pc.running.ctx, 'parallel-target', 'the-real-password')).rejects.toMatchObject({ code: 'signin_locked' });
   });
 
   it('locks an operator out after five wrong passwords, even for the right one', async () => {

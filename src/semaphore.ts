@@ -1,5 +1,5 @@
-// A counting semaphore: bounds how many outgoing notification attempts run at once, so a burst
-// of payments (or a receiver that hangs) cannot open unbounded sockets.
+// A counting semaphore: bounds work that must not run unboundedly at once (the sandbox's outgoing
+// notifications, the console's password hashes).
 export class Semaphore {
   private available: number;
   private readonly waiters: Array<() => void> = [];
@@ -10,6 +10,11 @@ export class Semaphore {
 
   get free(): number {
     return this.available;
+  }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.waiters.length;
   }
 
   async acquire(): Promise<() => void> {
