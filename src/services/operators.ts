@@ -226,6 +226,7 @@ export async function performOperatorAction<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if (!roleMayPerform(operator.role, action)) {
+    ctx.log.warn({ operator: operator.username, role: operator.role, action, orderId: record.orderId, target: record.target }, 'operator action refused: role');
     throw new PaycenterError('forbidden', `Your role (${operator.role}) may not ${action.replaceAll('_', ' ')}; ask an operator or an admin.`);
   }
   const problem = noteProblem(record.note);
