@@ -20,6 +20,8 @@ export interface SummaryFacts {
   notifications: { verified: boolean; outcome: string | null; refusalReason: string | null; outTradeNo: string | null; at: Date }[];
   /** The reason written with the order's last transition (why it is CLOSED or EXCEPTION). */
   lastOrderReason: string | null;
+  /** When Paycenter's scheduled query of the latest attempt runs next, if one is pending. */
+  nextQueryAt: Date | null;
 }
 
 export interface SummaryLine {
@@ -120,6 +122,9 @@ function channelWordLines(facts: SummaryFacts, attempt: SummaryFacts['attempts']
       ? { tone: 'info', text: `The last verified notification from ${label} arrived at ${clock(notified.at, now)} (${ANSWER_WORDS[notified.outcome ?? ''] ?? notified.outcome}).` }
       : { tone: 'info', text: `No notification has arrived from ${label} about this payment.` },
   );
+  if (facts.nextQueryAt) {
+    lines.push({ tone: 'info', text: `Paycenter asks ${label} by itself at ${clock(facts.nextQueryAt, now)}; "Query channel" asks now.` });
+  }
   return lines;
 }
 

@@ -20,9 +20,14 @@ export interface QueryJobPayload {
   once?: boolean;
 }
 
+/** The key of an attempt's scheduled query chain: one pending job per attempt. */
+export function queryJobKey(attemptId: string): string {
+  return `query:${attemptId}`;
+}
+
 /** One pending scheduled query per attempt: a newer step replaces the older one. */
 export function queryJob(attemptId: string, step: number, runAt: Date): JobSpec {
-  return { task: QUERY_ATTEMPT_TASK, payload: { attemptId, step }, runAt, jobKey: `query:${attemptId}` };
+  return { task: QUERY_ATTEMPT_TASK, payload: { attemptId, step }, runAt, jobKey: queryJobKey(attemptId) };
 }
 
 export function queryNowJob(attemptId: string): JobSpec {

@@ -13,6 +13,7 @@ import {
   listOrderEvents,
   listOrderOperatorActions,
   ordersCreatedByHour,
+  pendingJobRunAt,
   searchOrders,
   type DashboardCounts,
   type NotificationEvidence,
@@ -27,7 +28,7 @@ import { isWatchedAttempt, mayCloseOrder } from '../domain/states.ts';
 import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
 import { orderStatusSummary, type SummaryLine } from '../domain/order-summary.ts';
 import { performOperatorAction } from './operators.ts';
-import { runAttemptQuery } from './active-query.ts';
+import { queryJobKey, runAttemptQuery } from './active-query.ts';
 import { closeOrder } from './orders.ts';
 import { createRefund } from './refunds.ts';
 import { redeliverEvent } from './events.ts';
@@ -200,6 +201,7 @@ export async function orderDetail(ctx: ServiceContext, orderId: string): Promise
   const timeline = story.filter((e) => e.kind !== 'notification') as unknown as OrderDetail['timeline'];
   const calls = timeline.filter((e): e is ChannelCallEntry => e.kind === 'channel_call');
   const orderMoves = timeline.filter((e): e is TransitionEntry => e.kind === 'transition' && e.entity === 'order');
+  const latest = attempts.at(-1);
   const summary = orderStatusSummary({
     now: ctx.now(),
     order,
@@ -207,6 +209,7 @@ export async function orderDetail(ctx: ServiceContext, orderId: string): Promise
     calls: calls.map((c) => ({ ...c, at: new Date(c.at) })),
     notifications: notifications.map((n) => ({ ...n, at: n.receivedAt })),
     lastOrderReason: orderMoves.at(-1)?.reason ?? null,
+    nextQueryAt: latest ? await pendingJobRunAt(ctx.pool, queryJobKey(latest.id)) : null,
   });
   return { order, appName, attempts, refunds, timeline, notifications, events, actions, summary };
 }

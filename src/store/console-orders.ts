@@ -199,3 +199,9 @@ export async function listOrderOperatorActions(q: Queryable, orderId: string, li
   });
   return rows;
 }
+
+/** When the scheduled query job with this key (graphile-worker's job key) runs next, if one is pending. */
+export async function pendingJobRunAt(q: Queryable, jobKey: string): Promise<Date | null> {
+  const { rows } = await q.query<{ runAt: Date }>('SELECT run_at AS "runAt" FROM graphile_worker.jobs WHERE key = $1', [jobKey]);
+  return rows[0]?.runAt ?? null;
+}

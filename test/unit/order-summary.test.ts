@@ -14,6 +14,7 @@ function facts(overrides: Omit<Partial<SummaryFacts>, 'order'> & { order?: Parti
     calls: [],
     notifications: [],
     lastOrderReason: null,
+    nextQueryAt: null,
     ...overrides,
     order: { state: 'PAYING', paidAttemptId: null, paidAt: null, closedAt: null, expiresAt: at('10:45'), ...overrides.order },
   };
@@ -32,6 +33,12 @@ describe('orderStatusSummary', () => {
       "info: The buyer has not paid according to WeChat Pay's last answer at 10:32 UTC (query: not paid).",
       'info: No notification has arrived from WeChat Pay about this payment.',
     ]);
+  });
+
+  it('PAYING with a scheduled query pending: when Paycenter asks by itself', () => {
+    expect(texts(facts({ nextQueryAt: at('10:41') })).at(-1)).toBe(
+      'info: Paycenter asks WeChat Pay by itself at 10:41 UTC; "Query channel" asks now.',
+    );
   });
 
   it('PAYING, never queried yet, the query that failed says so as a problem', () => {
