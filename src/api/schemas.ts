@@ -165,6 +165,13 @@ export const PayBody = Type.Object(
         },
       ),
     ),
+    returnUrl: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description:
+          'Redirect methods only (Alipay `page`, UnionPay `gateway`): the page of your shop the cashier sends the buyer back to (Alipay `return_url`, UnionPay `frontUrl`), e.g. your order page. An absolute http(s) URL of at most 256 characters. Unset: the channel’s configured return page. What the browser brings back is never trusted: the order changes only through notifications and queries. Paying the same order again with the same channel and method reuses the open payment and the return URL it was made with.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -36,6 +36,8 @@ export interface CreatePaymentInput {
   /** When the attempt was made; identical on every retry (UnionPay's txnTime). */
   createdAt: Date;
   method: string;
+  /** Redirect methods: where the cashier sends the buyer back; unset, the channel's configured page. */
+  returnUrl?: string;
 }
 
 export type CreatePaymentResult =

@@ -108,6 +108,12 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
       return sendPage(reply, orderPage(view, choices, { submitted: req.query.submitted }));
     });
 
+    // UnionPay's cashier posts the browser back to frontUrl; what it carries is not trusted
+    // (the order page shows Paycenter's state), so it is only sent on to the page.
+    app.post<{ Params: { id: string } }>(`${DEMO}/orders/:id`, async (req, reply) =>
+      ORDER_ID.test(req.params.id) ? reply.code(303).header('location', orderPath(req.params.id)).send() : reply.code(404).send(),
+    );
+
     app.get<{ Params: { id: string } }>(`${DEMO}/orders/:id/status`, async (req, reply) => {
       const side = requireShop(reply);
       if (!side) return reply;
@@ -129,7 +135,8 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
       const { id } = req.params;
       const choice = choices.find((c) => c.value === formOf(req).method);
       if (!ORDER_ID.test(id) || !choice) return sendPage(reply, messagePage('Not understood', 'Choose a way to pay on the order page.'), 400);
-      const answer = await side.pay(id, choice);
+      // The cashier sends the buyer back to this order's page, on the host the browser used.
+      const answer = await side.pay(id, choice, `${req.protocol}://${req.headers.host}${orderPath(id)}`);
       if (answer.ok) return reply.code(303).header('location', orderPath(id)).send();
       const view = await side.view(id);
       if (!view) return sendPage(reply, messagePage('No such order', 'The shop has no order with this number.'), 404);

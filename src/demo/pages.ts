@@ -137,7 +137,7 @@ ${choices.map(
 
 function actionBlock(payment: PaycenterPayment, action: PaycenterPayAction): Html {
   const channel = CHANNEL_LABELS[payment.channel] ?? payment.channel;
-  const newTab = html`<p class="muted">It opens in a new tab; this page keeps watching the payment.</p>`;
+  const comesBack = html`<p class="muted">The cashier sends you back to this page once you have paid.</p>`;
   switch (action.type) {
     case 'qr_code':
       return html`<p>Scan with ${channel} to pay ${formatMinor(payment.amount, payment.currency)}:</p>
@@ -148,12 +148,12 @@ function actionBlock(payment: PaycenterPayment, action: PaycenterPayAction): Htm
 <p><a class="button" href="${WALLET_PATH}?code=${encodeURIComponent(action.codeUrl)}" target="_blank" rel="noopener">Open in sandbox wallet</a></p>
 <p class="muted">No phone here: the sandbox wallet is the page a phone would show after scanning. It opens in a new tab; this page keeps watching the payment.</p>`;
     case 'redirect':
-      return html`<p><a class="button" href="${action.url}" target="_blank" rel="noopener">Continue to the ${channel} cashier</a></p>${newTab}`;
+      return html`<p><a class="button" href="${action.url}">Continue to the ${channel} cashier</a></p>${comesBack}`;
     case 'form_post':
-      return html`<form method="post" action="${action.url}" target="_blank">
+      return html`<form method="post" action="${action.url}">
 ${Object.entries(action.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
 <button type="submit">Continue to the ${channel} cashier</button>
-</form>${newTab}`;
+</form>${comesBack}`;
   }
 }
 

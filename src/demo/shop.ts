@@ -14,6 +14,7 @@ import {
   type ReceivedWebhookRow,
 } from '../store/demo.ts';
 import { newApiKey, newId } from '../domain/ids.ts';
+import { takesReturnUrl } from '../domain/channels.ts';
 import { sha256 } from '../domain/fingerprint.ts';
 import { newWebhookSecret } from '../domain/webhook-signature.ts';
 import { createInbox, type Inbox } from '../client/inbox.ts';
@@ -75,7 +76,8 @@ export type PayAnswer = { ok: true; payment: PaycenterPayment } | { ok: false; s
 
 export interface ShopSide {
   submit(cart: Cart): Promise<Submission>;
-  pay(orderId: string, choice: PayChoice): Promise<PayAnswer>;
+  /** `returnUrl`: where a cashier sends the buyer back (redirect methods only). */
+  pay(orderId: string, choice: PayChoice, returnUrl: string): Promise<PayAnswer>;
   /** Undefined when Paycenter has no such order in the shop's app. */
   view(orderId: string): Promise<ShopOrderView | undefined>;
 }
@@ -139,8 +141,12 @@ export function shopSide(pool: Pool, baseUrl: string, shop: DemoShop): ShopSide 
       return { outcome: 'refused', paycenterStatus: status, code, message };
     },
 
-    async pay(orderId, choice) {
-      const answer = await call('POST', `/v1/orders/${encodeURIComponent(orderId)}/pay`, { channel: choice.channel, method: choice.method });
+    async pay(orderId, choice, returnUrl) {
+      const answer = await call('POST', `/v1/orders/${encodeURIComponent(orderId)}/pay`, {
+        channel: choice.channel,
+        method: choice.method,
+        ...(takesReturnUrl(choice.channel, choice.method) && { returnUrl }),
+      });
       if (answer.status === 200) return { ok: true, payment: (answer.body as { payment: PaycenterPayment }).payment };
       const { status, code, message } = errorOf(answer);
       return { ok: false, status, code, message };

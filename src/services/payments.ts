@@ -9,7 +9,7 @@ import { PaycenterError } from '../domain/errors.ts';
 import { newId, newOutTradeNo } from '../domain/ids.ts';
 import { isOpenAttempt } from '../domain/states.ts';
 import { firstQueryAt } from '../domain/schedule.ts';
-import { methodsOf } from '../domain/channels.ts';
+import { methodsOf, returnUrlProblem, takesReturnUrl } from '../domain/channels.ts';
 import { orderView, paymentView, type OrderView, type PaymentView } from './views.ts';
 import { closeAttemptJob, emitEvent, moveOrder, sweepAtExpiryIfUnwatched, tryMoveAttempt } from './state-change.ts';
 import { callChannel, channelFor } from './channel-calls.ts';
@@ -20,6 +20,15 @@ import type { ServiceContext } from './context.ts';
 export interface PayInput {
   channel: string;
   method?: string;
+  /** Redirect methods only: where the cashier sends the buyer back. */
+  returnUrl?: string;
+}
+
+/** What a new attempt is opened with. */
+interface PayChoice {
+  channel: string;
+  method: string;
+  returnUrl: string | null;
 }
 
 interface OpenedAttempt {
@@ -42,7 +51,14 @@ export async function payOrder(
       field: 'method',
     });
   }
-  const opened = await openOrReuseAttempt(ctx, appId, orderId, input.channel, method);
+  if (input.returnUrl !== undefined) {
+    if (!takesReturnUrl(input.channel, method)) {
+      throw new PaycenterError('invalid_request', 'returnUrl applies only to redirect methods (alipay page, unionpay gateway).', { field: 'returnUrl' });
+    }
+    const problem = returnUrlProblem(input.returnUrl);
+    if (problem) throw new PaycenterError('invalid_request', problem, { field: 'returnUrl' });
+  }
+  const opened = await openOrReuseAttempt(ctx, appId, orderId, { channel: input.channel, method, returnUrl: input.returnUrl ?? null });
   const attempt = opened.attempt.state === 'CREATING' ? await createAtChannel(ctx, opened) : opened.attempt;
   // Answered from the rows in hand: the order's lock was released after phase 1, and the
   // caller can always GET the order for what happened since.
@@ -54,16 +70,12 @@ export async function payOrder(
 const SWITCH_ROUNDS_MAX = 3;
 
 /**
- * Flow 2, phase 1: reuses the open attempt for the same channel and method, or opens one. An open
- * attempt of another channel or method is closed at its channel first (switchAttempt).
+ * Flow 2, phase 1: reuses the open attempt for the same channel and method (with the return URL it
+ * was opened with: its signed parameters are already out), or opens one. An open attempt of
+ * another channel or method is closed at its channel first (switchAttempt).
  */
-async function openOrReuseAttempt(
-  ctx: ServiceContext,
-  appId: string,
-  orderId: string,
-  channel: string,
-  method: string,
-): Promise<OpenedAttempt> {
+async function openOrReuseAttempt(ctx: ServiceContext, appId: string, orderId: string, choice: PayChoice): Promise<OpenedAttempt> {
+  const { channel, method } = choice;
   for (let round = 1; ; round++) {
     const found = await withTransaction(ctx.pool, async (tx) => {
       const order = await lockOrder(tx, orderId);
@@ -79,7 +91,7 @@ async function openOrReuseAttempt(
         throw new PaycenterError('order_closed', 'The order has expired and is being closed.', { orderId });
       }
       const open = attempts.find((a) => isOpenAttempt(a.state));
-      if (!open) return { kind: 'opened' as const, opened: await startAttempt(ctx, tx, order, attempts, channel, method) };
+      if (!open) return { kind: 'opened' as const, opened: await startAttempt(ctx, tx, order, attempts, choice) };
       if (open.channel === channel && open.method === method) return { kind: 'opened' as const, opened: { order, attempts, attempt: open } };
       return { kind: 'switch' as const, from: open };
     });
@@ -92,7 +104,7 @@ async function openOrReuseAttempt(
         { orderId },
       );
     }
-    const switched = await switchAttempt(ctx, found.from, channel, method);
+    const switched = await switchAttempt(ctx, found.from, choice);
     if (switched) return switched;
   }
 }
@@ -111,12 +123,12 @@ function throwUnlessPayable(order: OrderRow): void {
  * channel can only refuse from its expiry on is CLOSING and stays watched. Undefined when
  * another request opened an attempt meanwhile.
  */
-async function switchAttempt(ctx: ServiceContext, open: AttemptRow, channel: string, method: string): Promise<OpenedAttempt | undefined> {
+async function switchAttempt(ctx: ServiceContext, open: AttemptRow, choice: PayChoice): Promise<OpenedAttempt | undefined> {
   const closed = await closeAndConfirm(ctx, open, {
     keepOrderOpen: true,
     then: async (tx, order, attempts) => {
       if (order.state !== 'PAYING' || attempts.some((a) => isOpenAttempt(a.state))) return undefined;
-      return startAttempt(ctx, tx, order, attempts, channel, method);
+      return startAttempt(ctx, tx, order, attempts, choice);
     },
   });
   if (!closed) {
@@ -135,14 +147,14 @@ async function startAttempt(
   tx: Tx,
   order: OrderRow,
   attempts: AttemptRow[],
-  channel: string,
-  method: string,
+  choice: PayChoice,
 ): Promise<OpenedAttempt> {
   const attempt = await insertAttempt(tx, {
     id: newId('pay'),
     orderId: order.id,
-    channel,
-    method,
+    channel: choice.channel,
+    method: choice.method,
+    returnUrl: choice.returnUrl,
     outTradeNo: newOutTradeNo(),
     amountMinor: order.amountMinor,
     currency: order.currency,
@@ -164,6 +176,7 @@ async function createAtChannel(ctx: ServiceContext, opened: OpenedAttempt): Prom
       expiresAt: attempt.channelExpiresAt,
       createdAt: attempt.createdAt,
       method: attempt.method,
+      ...(attempt.returnUrl !== null && { returnUrl: attempt.returnUrl }),
     }),
   );
   if (result.kind === 'unknown') {

@@ -41,6 +41,8 @@ export interface AttemptRow {
   refundReservedMinor: number;
   /** Fen returned by SUCCEEDED refunds. */
   refundedMinor: number;
+  /** Where the cashier sends the buyer back; null: the channel's configured page. */
+  returnUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -54,7 +56,7 @@ const ATTEMPT_COLUMNS = `id, order_id AS "orderId", channel, method, out_trade_n
   amount_minor AS "amountMinor", currency, state, channel_expires_at AS "channelExpiresAt", action,
   channel_trade_no AS "channelTradeNo", failure_code AS "failureCode", paid_at AS "paidAt",
   refund_reserved_minor AS "refundReservedMinor", refunded_minor AS "refundedMinor",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  return_url AS "returnUrl", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface NewOrder {
   id: string;
@@ -141,6 +143,7 @@ export interface NewAttempt {
   amountMinor: number;
   currency: string;
   channelExpiresAt: Date;
+  returnUrl?: string | null;
 }
 
 /** Inserts a CREATING attempt with its audit row. The partial unique index allows one open attempt per order. */
@@ -148,15 +151,15 @@ export async function insertAttempt(tx: Tx, a: NewAttempt): Promise<AttemptRow> 
   const { rows } = await tx.query<AttemptRow>({
     name: 'insert_attempt',
     text: `WITH inserted AS (
-       INSERT INTO payment_attempts (id, order_id, channel, method, out_trade_no, amount_minor, currency, state, channel_expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATING', $8)
+       INSERT INTO payment_attempts (id, order_id, channel, method, out_trade_no, amount_minor, currency, state, channel_expires_at, return_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'CREATING', $8, $9)
        RETURNING *
      ), audit AS (
        INSERT INTO transitions (order_id, entity, entity_id, from_state, to_state, reason)
        SELECT order_id, 'attempt', id, NULL, 'CREATING', 'payment attempt opened' FROM inserted
      )
      SELECT ${ATTEMPT_COLUMNS} FROM inserted`,
-    values: [a.id, a.orderId, a.channel, a.method, a.outTradeNo, a.amountMinor, a.currency, a.channelExpiresAt],
+    values: [a.id, a.orderId, a.channel, a.method, a.outTradeNo, a.amountMinor, a.currency, a.channelExpiresAt, a.returnUrl ?? null],
   });
   return rows[0]!;
 }

@@ -113,26 +113,27 @@ describe.skipIf(!chromiumFound)('the demo checkout in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('pays with Alipay page pay at the sandbox cashier', async () => {
-    const { context, page } = await open(1280, 900);
-    await orderedOnce(page);
+  it('pays with Alipay page pay at the sandbox cashier, which sends the buyer back to the order page', async () => {
+    const { page } = await open(1280, 900);
+    const orderId = await orderedOnce(page);
     await page.getByRole('button', { name: 'Alipay (web cashier)' }).click();
-    const cashier = await inNewTab(context, () => page.getByRole('link', { name: 'Continue to the Alipay cashier' }).click());
-    expect(await cashier.title()).toBe('Alipay sandbox cashier');
-    await cashier.getByRole('button', { name: 'Pay ¥19.99' }).click();
-    await cashier.waitForURL(/\/return\/alipay\?/);
+    await page.getByRole('link', { name: 'Continue to the Alipay cashier' }).click();
+    await page.waitForURL(/\/sandbox\/alipay\/gateway\.do\?/);
+    expect(await page.title()).toBe('Alipay sandbox cashier');
+    await page.getByRole('button', { name: 'Pay ¥19.99' }).click();
+    await page.waitForURL(new RegExp(`/demo/orders/${orderId}\\?`));
     await expectLivePaid(page);
     expect(problems).toEqual([]);
   });
 
-  it('pays with UnionPay at the sandbox gateway cashier', async () => {
-    const { context, page } = await open(1280, 900);
-    await orderedOnce(page);
+  it('pays with UnionPay at the sandbox gateway cashier, which posts the buyer back to the order page', async () => {
+    const { page } = await open(1280, 900);
+    const orderId = await orderedOnce(page);
     await page.getByRole('button', { name: 'UnionPay (web cashier)' }).click();
-    const cashier = await inNewTab(context, () => page.getByRole('button', { name: 'Continue to the UnionPay cashier' }).click());
-    await cashier.locator('main[data-state="payable"]').waitFor();
-    await cashier.getByRole('button', { name: 'Pay' }).click();
-    await cashier.waitForURL(/\/return\/unionpay/);
+    await page.getByRole('button', { name: 'Continue to the UnionPay cashier' }).click();
+    await page.locator('main[data-state="payable"]').waitFor();
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.waitForURL(new RegExp(`/demo/orders/${orderId}$`));
     await expectLivePaid(page);
     expect(problems).toEqual([]);
   });

@@ -148,3 +148,40 @@ describe.each(CASES)('$channel $method', ({ channel, method, action, forgeries }
     await expectCloseRevealsPayment({ channel, method });
   });
 });
+
+describe('returnUrl: where a redirect method sends the buyer back', () => {
+  const attemptsOf = async (orderId: string) =>
+    Number((await pc.db.pool.query('SELECT count(*) AS n FROM payment_attempts WHERE order_id = $1', [orderId])).rows[0].n);
+
+  it("is signed into Alipay's page-pay URL and UnionPay's form, kept when the payment is reused", async () => {
+    const returnUrl = 'https://shop.example.com/orders/42?from=pay';
+    const alipayOrder = (await pc.api('POST', '/v1/orders', orderBody())).body.id;
+    const alipay = await pc.api('POST', `/v1/orders/${alipayOrder}/pay`, { channel: 'alipay', method: 'page', returnUrl });
+    expect(alipay.status).toBe(200);
+    expect(new URL(alipay.body.payment.action.url).searchParams.get('return_url')).toBe(returnUrl);
+    const again = await pc.api('POST', `/v1/orders/${alipayOrder}/pay`, { channel: 'alipay', method: 'page', returnUrl: 'https://other.example.com/' });
+    expect(again.body.payment.id).toBe(alipay.body.payment.id);
+    expect(again.body.payment.action).toEqual(alipay.body.payment.action);
+
+    const unionpayOrder = (await pc.api('POST', '/v1/orders', orderBody())).body.id;
+    const unionpay = await pc.api('POST', `/v1/orders/${unionpayOrder}/pay`, { channel: 'unionpay', returnUrl });
+    expect(unionpay.status).toBe(200);
+    expect(unionpay.body.payment.action.fields.frontUrl).toBe(returnUrl);
+  });
+
+  it.each([
+    [{ channel: 'wechatpay', returnUrl: 'https://shop.example.com/' }, 'returnUrl applies only to redirect methods'],
+    [{ channel: 'alipay', method: 'qr', returnUrl: 'https://shop.example.com/' }, 'returnUrl applies only to redirect methods'],
+    [{ channel: 'alipay', method: 'page', returnUrl: '/orders/1' }, 'returnUrl must be an absolute URL'],
+    [{ channel: 'unionpay', returnUrl: 'javascript:alert(1)' }, 'returnUrl must be an http or https URL'],
+    [{ channel: 'unionpay', returnUrl: `https://shop.example.com/${'x'.repeat(250)}` }, 'returnUrl must NOT have more than 256 characters'],
+  ])('refuses %j with 400 and opens nothing', async (body, message) => {
+    const orderId = (await pc.api('POST', '/v1/orders', orderBody())).body.id;
+    const res = await pc.api('POST', `/v1/orders/${orderId}/pay`, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_request', field: 'returnUrl' });
+    expect(res.body.error.message).toContain(message);
+    expect(await attemptsOf(orderId)).toBe(0);
+    expect((await pc.getOrder(orderId)).state).toBe('CREATED');
+  });
+});

@@ -100,23 +100,30 @@ async function payInWallet(orderPage: string): Promise<void> {
   expect(again.status).toBe(409);
 }
 
-/** Alipay page pay: opens the cashier the order page links to, and presses its Pay button. */
-async function payAtAlipayCashier(orderPage: string): Promise<void> {
+/** Alipay page pay: opens the cashier the order page links to, presses Pay, and is sent back to the order page. */
+async function payAtAlipayCashier(orderPage: string, orderId: string): Promise<void> {
   const cashier = await request('GET', linkOn(orderPage, /\/sandbox\/alipay\/gateway\.do\?/));
   expect(cashier.status).toBe(200);
   const pay = formOn(cashier.text, /\/sandbox\/alipay\/cashier\/pay$/);
   const paid = await request('POST', pay.action, pay.fields);
   expect(paid.status).toBe(303);
+  expect(paid.headers.get('location')).toMatch(new RegExp(`^${pc.baseUrl}/demo/orders/${orderId}\\?`));
 }
 
-/** UnionPay: posts the order page's gateway form (the buyer's browser does), then presses Pay. */
-async function payAtUnionpayCashier(orderPage: string): Promise<void> {
+/** UnionPay: posts the order page's gateway form (the buyer's browser does), presses Pay, and is posted back to the order page. */
+async function payAtUnionpayCashier(orderPage: string, orderId: string): Promise<void> {
   const gateway = formOn(orderPage, /\/sandbox\/unionpay\/gateway\/api\/frontTransReq\.do$/);
+  expect(gateway.fields.frontUrl).toBe(`${pc.baseUrl}/demo/orders/${orderId}`);
   const cashier = await request('POST', gateway.action, gateway.fields);
   expect(cashier.text).toContain('data-state="payable"');
   const pay = formOn(cashier.text, /\/sandbox\/unionpay\/cashier\/pay$/);
   const paid = await request('POST', pay.action, pay.fields);
   expect(paid.status).toBe(200);
+  const back = formOn(paid.text, /\/demo\/orders\//);
+  expect(back.action).toBe(`${pc.baseUrl}/demo/orders/${orderId}`);
+  const landed = await request('POST', back.action, back.fields);
+  expect(landed.status).toBe(303);
+  expect(landed.headers.get('location')).toBe(`/demo/orders/${orderId}`);
 }
 
 describe('the demo checkout', () => {
@@ -174,7 +181,7 @@ describe('the demo checkout', () => {
     const page = await choose(orderId, method);
     expect((await status(orderId)).state).toBe('PAYING');
 
-    await buyerPays(page);
+    await buyerPays(page, orderId);
 
     const settled = await waitFor(() => status(orderId), (s) => s.settled === true);
     expect(settled.state).toBe('PAID');

@@ -230,6 +230,15 @@ describe('alipay page pay', () => {
     expect(checkRequestSignature(params)).toBe(true);
     expect(checkRequestSignature({ ...params, return_url: 'https://evil.example.com/' })).toBe(false);
   });
+
+  it("signs the payment's own return URL over the configured one", async () => {
+    const withReturn = createAlipayChannel({ ...baseConfig(), returnUrl: 'https://shop.example.com/paid' }, { now: () => now });
+    const result = await withReturn.createPayment({ ...input, method: 'page', returnUrl: 'https://shop.example.com/orders/42' });
+    if (result.kind !== 'created' || result.action.type !== 'redirect') throw new Error('not a redirect');
+    const params = Object.fromEntries(new URL(result.action.url).searchParams);
+    expect(params.return_url).toBe('https://shop.example.com/orders/42');
+    expect(checkRequestSignature(params)).toBe(true);
+  });
 });
 
 describe('alipay query', () => {

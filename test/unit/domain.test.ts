@@ -6,6 +6,7 @@ import { defaultQueryScheduleMs, firstQueryAt, nextQuery, type QueryPolicy } fro
 import { canonicalJson, orderFingerprint } from '../../src/domain/fingerprint.ts';
 import { isValidAmountMinor } from '../../src/domain/money.ts';
 import { newOutTradeNo } from '../../src/domain/ids.ts';
+import { returnUrlProblem, takesReturnUrl } from '../../src/domain/channels.ts';
 import type { TradeStatus } from '../../src/channels/types.ts';
 
 describe('transition tables', () => {
@@ -257,5 +258,27 @@ describe('fingerprints and money', () => {
 
   it('mints out_trade_no values inside every channel’s limits', () => {
     for (let i = 0; i < 200; i++) expect(newOutTradeNo()).toMatch(/^pc[0-9a-z]{30}$/);
+  });
+});
+
+describe('returnUrlProblem and takesReturnUrl', () => {
+  it('takes a return URL only for the redirect methods', () => {
+    expect(takesReturnUrl('alipay', 'page')).toBe(true);
+    expect(takesReturnUrl('unionpay', 'gateway')).toBe(true);
+    expect(takesReturnUrl('alipay', 'qr')).toBe(false);
+    expect(takesReturnUrl('wechatpay', 'native')).toBe(false);
+  });
+  it.each([
+    ['/orders/1', /absolute/],
+    ['javascript:alert(1)', /http or https/],
+    ['ftp://shop.example.com/x', /http or https/],
+    ['https://user:pw@shop.example.com/x', /user name or password/],
+    [`https://shop.example.com/${'x'.repeat(240)}`, /at most 256/],
+  ])('refuses %s', (url, reason) => {
+    expect(returnUrlProblem(url)).toMatch(reason);
+  });
+  it('accepts an http(s) URL with a query', () => {
+    expect(returnUrlProblem('https://shop.example.com/orders/42?from=pay')).toBeNull();
+    expect(returnUrlProblem('http://127.0.0.1:8080/demo/orders/ord_1')).toBeNull();
   });
 });

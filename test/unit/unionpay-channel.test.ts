@@ -174,6 +174,14 @@ describe('unionpay createPayment (front consume form)', () => {
     expect(received).toHaveLength(0);
   });
 
+  it("puts the payment's own return URL in frontUrl, signed", async () => {
+    const result = await channel.createPayment({ ...input, returnUrl: 'https://shop.example.com/orders/42' });
+    if (result.kind !== 'created' || result.action.type !== 'form_post') throw new Error('expected a form_post');
+    const fields = new Map(Object.entries(result.action.fields));
+    expect(fields.get('frontUrl')).toBe('https://shop.example.com/orders/42');
+    expect(verifyFieldsSignature(merchantPublicKey, fields)).toBe(true);
+  });
+
   it('gives the identical form on a retry of the same attempt', async () => {
     expect(await channel.createPayment({ ...input })).toEqual(await channel.createPayment(input));
   });

@@ -84,7 +84,7 @@ export function createAlipayChannel(config: AlipayConfig, opts: AlipayChannelOpt
   async function pagePayUrl(input: CreatePaymentInput): Promise<string> {
     const params = await signedParams(ctx, 'alipay.trade.page.pay', pagePayBizContent(input), now(), {
       notify_url: config.notifyUrl,
-      return_url: config.returnUrl,
+      return_url: input.returnUrl ?? config.returnUrl,
     });
     return `${config.gatewayUrl}?${encodeForm(params)}`;
   }

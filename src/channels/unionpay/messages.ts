@@ -81,7 +81,7 @@ export function frontConsumeFields(id: MerchantIdentity, input: CreatePaymentInp
     ['txnTime', formatBeijingCompact(input.createdAt)],
     ['txnAmt', String(input.amountMinor)],
     ['currencyCode', CURRENCY_CODE_CNY],
-    ['frontUrl', id.frontUrl],
+    ['frontUrl', input.returnUrl ?? id.frontUrl],
     ['backUrl', id.backUrl],
     ['payTimeout', formatBeijingCompact(input.expiresAt)],
     ['certId', id.certId],
