@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AMOUNT_MINOR_MAX, AMOUNT_MINOR_MIN, SUPPORTED_CURRENCIES } from '../domain/money.ts';
 import { ATTEMPT_STATES, ORDER_STATES } from '../domain/states.ts';
-import { CHANNEL_NAMES, PAYMENT_METHODS } from '../domain/channels.ts';
+import { CHANNEL_NAMES, PAYMENT_METHODS, RETURN_URL_CHARS_MAX } from '../domain/channels.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
 import { EVENTS_PAGE_MAX } from '../services/events.ts';
 import { Refund } from './refund-schemas.ts';
@@ -167,7 +167,7 @@ export const PayBody = Type.Object(
     ),
     returnUrl: Type.Optional(
       Type.String({
-        maxLength: 256,
+        maxLength: RETURN_URL_CHARS_MAX,
         description:
           'Redirect methods only (Alipay `page`, UnionPay `gateway`): the page of your shop the cashier sends the buyer back to (Alipay `return_url`, UnionPay `frontUrl`), e.g. your order page. An absolute http(s) URL of at most 256 characters. Unset: the channel’s configured return page. What the browser brings back is never trusted: the order changes only through notifications and queries. Paying the same order again with the same channel and method reuses the open payment and the return URL it was made with.',
       }),

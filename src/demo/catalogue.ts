@@ -51,7 +51,7 @@ export function parseCart(form: Record<string, unknown>): CartParse {
   return { ok: true, cart: { cartId, lines } };
 }
 
-export function cartAmountMinor(cart: Cart): number {
+function cartAmountMinor(cart: Cart): number {
   return cart.lines.reduce((sum, l) => sum + l.product.priceMinor * l.quantity, 0);
 }
 
@@ -86,5 +86,3 @@ export const PAY_CHOICES: readonly PayChoice[] = [
   { value: 'alipay.page', channel: 'alipay', method: 'page', label: 'Alipay (web cashier)' },
   { value: 'unionpay.gateway', channel: 'unionpay', method: 'gateway', label: 'UnionPay (web cashier)' },
 ];
-
-export const CHANNEL_LABELS: Readonly<Record<string, string>> = { wechatpay: 'WeChat Pay', alipay: 'Alipay', unionpay: 'UnionPay' };

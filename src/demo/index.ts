@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Html } from '../html.ts';
 import { STYLESHEET } from '../console/style.ts';
+import { sendPage as sendHtmlPage } from '../console/page.ts';
 import { PaycenterApiError } from '../client/errors.ts';
 import { findDemoShop } from '../store/demo.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { ChannelName } from '../domain/channels.ts';
+import { isId } from '../domain/ids.ts';
 import { newCartId, parseCart, PAY_CHOICES } from './catalogue.ts';
 import { ensureDemoShop, shopInbox, shopSide, type ShopSide } from './shop.ts';
 import {
@@ -35,7 +37,6 @@ const FORM_BYTES_MAX = 8 * 1024;
 /** An event is one order with its payments, a few KiB; this leaves room and still bounds a hostile body. */
 const WEBHOOK_BYTES_MAX = 256 * 1024;
 /** Paycenter's order ids: `ord_` and 22 base64url characters; anything else is no order of the shop's. */
-const ORDER_ID = /^ord_[A-Za-z0-9_-]{22}$/;
 /** Scripts from this origin only (demo.js); the QR code is inline SVG, so no images are needed besides. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -103,7 +104,7 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
     app.get<{ Params: { id: string }; Querystring: { submitted?: string } }>(`${DEMO}/orders/:id`, async (req, reply) => {
       const side = requireShop(reply);
       if (!side) return reply;
-      const view = ORDER_ID.test(req.params.id) ? await side.view(req.params.id) : undefined;
+      const view = isId('ord', req.params.id) ? await side.view(req.params.id) : undefined;
       if (!view) return sendPage(reply, messagePage('No such order', 'The shop has no order with this number.'), 404);
       return sendPage(reply, orderPage(view, choices, { submitted: req.query.submitted }));
     });
@@ -111,13 +112,13 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
     // UnionPay's cashier posts the browser back to frontUrl; what it carries is not trusted
     // (the order page shows Paycenter's state), so it is only sent on to the page.
     app.post<{ Params: { id: string } }>(`${DEMO}/orders/:id`, async (req, reply) =>
-      ORDER_ID.test(req.params.id) ? reply.code(303).header('location', orderPath(req.params.id)).send() : reply.code(404).send(),
+      isId('ord', req.params.id) ? reply.code(303).header('location', orderPath(req.params.id)).send() : reply.code(404).send(),
     );
 
     app.get<{ Params: { id: string } }>(`${DEMO}/orders/:id/status`, async (req, reply) => {
       const side = requireShop(reply);
       if (!side) return reply;
-      const view = ORDER_ID.test(req.params.id) ? await side.view(req.params.id) : undefined;
+      const view = isId('ord', req.params.id) ? await side.view(req.params.id) : undefined;
       if (!view) return reply.code(404).send({ error: { code: 'not_found', message: 'The shop has no such order.' } });
       return reply.header('cache-control', 'no-store').send({
         state: view.order.state,
@@ -134,7 +135,7 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
       if (!side) return reply;
       const { id } = req.params;
       const choice = choices.find((c) => c.value === formOf(req).method);
-      if (!ORDER_ID.test(id) || !choice) return sendPage(reply, messagePage('Not understood', 'Choose a way to pay on the order page.'), 400);
+      if (!isId('ord', id) || !choice) return sendPage(reply, messagePage('Not understood', 'Choose a way to pay on the order page.'), 400);
       // The cashier sends the buyer back to this order's page, on the host the browser used.
       const answer = await side.pay(id, choice, `${req.protocol}://${req.headers.host}${orderPath(id)}`);
       if (answer.ok) return reply.code(303).header('location', orderPath(id)).send();
@@ -164,13 +165,9 @@ export function createDemo(ctx: ServiceContext, simulated: readonly ChannelName[
   };
 }
 
+/** The console's answer (no-store, HTML) with the shop's CSP. */
 function sendPage(reply: FastifyReply, page: Html, status = 200): FastifyReply {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .header('content-security-policy', CSP)
-    .type('text/html; charset=utf-8')
-    .send(page.value);
+  return sendHtmlPage(reply.header('content-security-policy', CSP), page, status);
 }
 
 function formOf(req: FastifyRequest): Record<string, unknown> {

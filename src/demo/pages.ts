@@ -5,7 +5,8 @@ import { renderSVG } from 'uqr';
 import { html, raw, formatMinor, formatTime, type Html } from '../html.ts';
 import type { PaycenterPayAction, PaycenterPayment } from '../client/types.ts';
 import { WALLET_PATH } from '../sandbox/wallet.ts';
-import { CHANNEL_LABELS, PRODUCTS, QUANTITY_MAX, type PayChoice } from './catalogue.ts';
+import { channelLabel } from '../domain/order-summary.ts';
+import { PRODUCTS, QUANTITY_MAX, type PayChoice } from './catalogue.ts';
 import type { ShopOrderView } from './shop.ts';
 
 export const DEMO = '/demo';
@@ -136,7 +137,7 @@ ${choices.map(
 }
 
 function actionBlock(payment: PaycenterPayment, action: PaycenterPayAction): Html {
-  const channel = CHANNEL_LABELS[payment.channel] ?? payment.channel;
+  const channel = channelLabel(payment.channel);
   const comesBack = html`<p class="muted">The cashier sends you back to this page once you have paid.</p>`;
   switch (action.type) {
     case 'qr_code':
@@ -168,7 +169,7 @@ ${view.transitions.length > 0
     )}</ol>`
   : ''}
 ${payment
-  ? html`<p>Payment: ${CHANNEL_LABELS[payment.channel] ?? payment.channel} (${payment.method}) <span class="badge ${payment.state}">${payment.state}</span>
+  ? html`<p>Payment: ${channelLabel(payment.channel)} (${payment.method}) <span class="badge ${payment.state}">${payment.state}</span>
 <span class="mono muted">${payment.outTradeNo}</span></p>`
   : html`<p class="muted">No payment yet.</p>`}`;
 }

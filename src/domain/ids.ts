@@ -7,6 +7,14 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('base64url')}`;
 }
 
+/** 16 random bytes in base64url. */
+const ID_BODY = /^[A-Za-z0-9_-]{22}$/;
+
+/** Whether `value` has the shape newId(prefix) makes: anything else names nothing, so is never looked up. */
+export function isId(prefix: IdPrefix, value: string): boolean {
+  return value.startsWith(`${prefix}_`) && ID_BODY.test(value.slice(prefix.length + 1));
+}
+
 /**
  * A number we give the channel: 32 characters of [0-9a-z], inside WeChat Pay's 6–32 limit,
  * UnionPay's 8–40 letters and digits and every other channel's alphabet. Derived from nothing the

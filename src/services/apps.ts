@@ -1,8 +1,7 @@
 // Merchant apps made and keyed from the console. An API key is returned once, here, and stored
 // as its SHA-256 only; whoever loses it rotates it.
-import { insertApp, setAppKeyHash } from '../store/apps.ts';
-import { findApp, lockApp } from '../store/console-lists.ts';
-import { withTransaction } from '../store/db.ts';
+import { insertApp } from '../store/apps.ts';
+import { findApp, setAppKeyHashReturning } from '../store/console-lists.ts';
 import { sha256 } from '../domain/fingerprint.ts';
 import { newApiKey, newId } from '../domain/ids.ts';
 import { PaycenterError } from '../domain/errors.ts';
@@ -39,11 +38,7 @@ export async function createApp(ctx: ServiceContext, name: string): Promise<NewA
  */
 export async function rotateApiKey(ctx: ServiceContext, appId: string): Promise<NewApiKey> {
   const apiKey = newApiKey();
-  const app = await withTransaction(ctx.pool, async (tx) => {
-    const locked = await lockApp(tx, appId);
-    if (locked) await setAppKeyHash(tx, appId, sha256(apiKey));
-    return locked;
-  });
+  const app = await setAppKeyHashReturning(ctx.pool, appId, sha256(apiKey));
   if (!app) throw appNotFound(appId);
   ctx.log.info({ appId }, 'app API key rotated');
   return { appId, name: app.name, apiKey };

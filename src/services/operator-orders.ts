@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { findOrderById, listAttempts, type AttemptRow, type OrderRow } from '../store/orders.ts';
 import { findEvent } from '../store/events.ts';
 import { listRefunds, type RefundRow } from '../store/refunds.ts';
-import { orderTimeline } from '../store/evidence.ts';
+import { orderTimeline, type TimelineEntry } from '../store/evidence.ts';
+import { findApp } from '../store/console-lists.ts';
 import {
   dashboardCounts,
-  findAppName,
   listNotificationEvidence,
   listOrderEvents,
   listOrderOperatorActions,
@@ -24,6 +24,7 @@ import {
 } from '../store/console-orders.ts';
 import type { SessionRow } from '../store/operators.ts';
 import { PaycenterError } from '../domain/errors.ts';
+import { isId } from '../domain/ids.ts';
 import { isWatchedAttempt, mayCloseOrder } from '../domain/states.ts';
 import { FIRST_QUERY_DELAY_MS } from '../domain/schedule.ts';
 import { orderStatusSummary, type SummaryLine } from '../domain/order-summary.ts';
@@ -32,14 +33,14 @@ import { queryJobKey, runAttemptQuery } from './active-query.ts';
 import { closeOrder } from './orders.ts';
 import { createRefund } from './refunds.ts';
 import { redeliverEvent } from './events.ts';
-import type { RefundView } from './views.ts';
+import type { OrderView, RefundView } from './views.ts';
 import type { ServiceContext } from './context.ts';
 
 type Operator = Pick<SessionRow, 'operatorId' | 'username' | 'role'>;
 
 /** Any app's order: operators look after every app. */
 export async function requireAnyOrder(ctx: ServiceContext, orderId: string): Promise<OrderRow> {
-  const order = await findOrderById(ctx.pool, orderId);
+  const order = isId('ord', orderId) ? await findOrderById(ctx.pool, orderId) : null;
   if (!order) throw new PaycenterError('not_found', `No order ${orderId}.`, { orderId });
   return order;
 }
@@ -70,11 +71,11 @@ export function operatorQueryChannel(ctx: ServiceContext, operator: Operator, or
   return performOperatorAction(ctx, operator, 'query_channel', { orderId, note }, async () => queryNow(ctx, await requireAnyOrder(ctx, orderId)));
 }
 
-export function operatorCloseOrder(ctx: ServiceContext, operator: Operator, orderId: string, note: string): Promise<OrderRow> {
+/** The order as closeOrder left it (CLOSED, or PAID when the channel reported a payment while closing). */
+export function operatorCloseOrder(ctx: ServiceContext, operator: Operator, orderId: string, note: string): Promise<OrderView> {
   return performOperatorAction(ctx, operator, 'close_order', { orderId, note }, async () => {
     const order = await requireAnyOrder(ctx, orderId);
-    await closeOrder(ctx, order.appId, orderId, `closed by operator ${operator.username}: ${note.trim()}`);
-    return requireAnyOrder(ctx, orderId);
+    return closeOrder(ctx, order.appId, orderId, `closed by operator ${operator.username}: ${note.trim()}`);
   });
 }
 
@@ -187,21 +188,30 @@ export interface OrderDetail {
 /** Rows of each kind the order page shows; an order with more is a bug or an attack, not a story to read. */
 const ORDER_PAGE_ENTRIES_MAX = 1000;
 
+/** Notifications come with their evidence from listNotificationEvidence; the timeline keeps the rest. */
+const isTransitionOrCall = (e: TimelineEntry): e is TransitionEntry | ChannelCallEntry => e.kind !== 'notification';
+
 export async function orderDetail(ctx: ServiceContext, orderId: string): Promise<OrderDetail> {
   const order = await requireAnyOrder(ctx, orderId);
-  const [appName, attempts, refunds, story, notifications, events, actions] = await Promise.all([
-    findAppName(ctx.pool, order.appId),
-    listAttempts(ctx.pool, orderId),
+  const attemptsRead = listAttempts(ctx.pool, orderId);
+  // The latest attempt's scheduled query, read as soon as the attempts are: within the one wait below.
+  const nextQueryRead = attemptsRead.then((attempts) => {
+    const latest = attempts.at(-1);
+    return latest ? pendingJobRunAt(ctx.pool, queryJobKey(latest.id)) : null;
+  });
+  const [app, attempts, nextQueryAt, refunds, story, notifications, events, actions] = await Promise.all([
+    findApp(ctx.pool, order.appId),
+    attemptsRead,
+    nextQueryRead,
     listRefunds(ctx.pool, orderId),
     orderTimeline(ctx.pool, orderId, ORDER_PAGE_ENTRIES_MAX),
     listNotificationEvidence(ctx.pool, orderId, ORDER_PAGE_ENTRIES_MAX),
     listOrderEvents(ctx.pool, orderId, ORDER_PAGE_ENTRIES_MAX),
     listOrderOperatorActions(ctx.pool, orderId, ORDER_PAGE_ENTRIES_MAX),
   ]);
-  const timeline = story.filter((e) => e.kind !== 'notification') as unknown as OrderDetail['timeline'];
+  const timeline = story.filter(isTransitionOrCall);
   const calls = timeline.filter((e): e is ChannelCallEntry => e.kind === 'channel_call');
   const orderMoves = timeline.filter((e): e is TransitionEntry => e.kind === 'transition' && e.entity === 'order');
-  const latest = attempts.at(-1);
   const summary = orderStatusSummary({
     now: ctx.now(),
     order,
@@ -209,7 +219,7 @@ export async function orderDetail(ctx: ServiceContext, orderId: string): Promise
     calls: calls.map((c) => ({ ...c, at: new Date(c.at) })),
     notifications: notifications.map((n) => ({ ...n, at: n.receivedAt })),
     lastOrderReason: orderMoves.at(-1)?.reason ?? null,
-    nextQueryAt: latest ? await pendingJobRunAt(ctx.pool, queryJobKey(latest.id)) : null,
+    nextQueryAt,
   });
-  return { order, appName, attempts, refunds, timeline, notifications, events, actions, summary };
+  return { order, appName: app?.name ?? null, attempts, refunds, timeline, notifications, events, actions, summary };
 }

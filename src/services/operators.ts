@@ -40,7 +40,9 @@ import type { ServiceContext } from './context.ts';
  * N=2^15, r=8: 32 MiB and ~50 ms per hash. OWASP's 2^17 would take 128 MiB per concurrent
  * sign-in, half the process's memory budget; the lock-out bounds guessing instead.
  */
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024, keyLength: 32 } as const;
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+const SCRYPT_KEY_BYTES = 32;
+const SCRYPT_MAXMEM_BYTES = 64 * 1024 * 1024;
 
 /**
  * Two hashes at once at most: each holds 32 MiB and one of libuv's four threads, which the
@@ -50,34 +52,30 @@ const hashSlots = new Semaphore(2);
 /** Beyond this many waiting, a sign-in is turned away at once rather than queued. */
 const HASHES_QUEUED_MAX = 32;
 
-async function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+async function scryptAsync(password: string, salt: Buffer, keyLength: number, cost: Pick<ScryptOptions, 'N' | 'r' | 'p'>): Promise<Buffer> {
   if (hashSlots.free === 0 && hashSlots.queued >= HASHES_QUEUED_MAX) {
     throw new PaycenterError('signin_busy', 'Too many sign-ins at once; try again in a few seconds.');
   }
   const release = await hashSlots.acquire();
   try {
+    const options = { ...cost, maxmem: SCRYPT_MAXMEM_BYTES };
     return await new Promise((resolve, reject) => scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))));
   } finally {
     release();
   }
 }
 
-export async function hashPassword(password: string): Promise<string> {
+async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT.keyLength, SCRYPT);
+  const key = await scryptAsync(password, salt, SCRYPT_KEY_BYTES, SCRYPT);
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
+  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
   return timingSafeEqual(key, expected);
 }
 
@@ -122,22 +120,30 @@ async function requireOperator(pool: Pool, id: string): Promise<OperatorRow> {
 }
 
 /** A new password ends the operator's sessions and lifts a lock-out. */
-export async function resetOperatorPassword(pool: Pool, id: string, password: string): Promise<OperatorRow> {
-  const operator = await requireOperator(pool, id);
+async function setNewPassword(pool: Pool, operator: OperatorRow, password: string): Promise<void> {
   const problem = passwordProblem(password, operator.username);
   if (problem) throw new PaycenterError('invalid_request', problem, { field: 'password' });
   const hash = await hashPassword(password);
-  await withTransaction(pool, (tx) => setOperatorPassword(tx, id, hash));
+  await withTransaction(pool, (tx) => setOperatorPassword(tx, operator.id, hash));
+}
+
+export async function resetOperatorPassword(pool: Pool, id: string, password: string): Promise<OperatorRow> {
+  const operator = await requireOperator(pool, id);
+  await setNewPassword(pool, operator, password);
   return operator;
 }
 
-/** An operator's own change: the current password proves it is them; every session ends, this one too. */
-export async function changeOwnPassword(pool: Pool, id: string, current: string, next: string): Promise<void> {
-  const operator = await requireOperator(pool, id);
-  if (!(await verifyPassword(current, operator.passwordHash))) {
+/**
+ * An operator's own change: the current password proves it is them, checked like a sign-in (a
+ * wrong one counts toward the lock-out, so a stolen session cannot guess it freely); every
+ * session ends, this one too.
+ */
+export async function changeOwnPassword(ctx: ServiceContext, id: string, current: string, next: string): Promise<void> {
+  const operator = await requireOperator(ctx.pool, id);
+  if ((await checkPassword(ctx, operator, current)) === 'wrong') {
     throw new PaycenterError('invalid_request', 'The current password is wrong; the password was not changed.', { field: 'current' });
   }
-  await resetOperatorPassword(pool, id, next);
+  await setNewPassword(ctx.pool, operator, next);
 }
 
 /** Signs the operator out everywhere; an admin cannot lock themselves (and so the last admin) out. */
@@ -160,17 +166,14 @@ function lockedOut(lockedUntil: Date): PaycenterError {
   });
 }
 
-export async function signIn(ctx: ServiceContext, username: string, password: string): Promise<SignedIn> {
-  const refused = () => new PaycenterError('signin_failed', 'Wrong username or password.');
-  const operator = await findOperatorByUsername(ctx.pool, username);
-  if (!operator || operator.disabledAt) {
-    await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'))));
-    throw refused();
-  }
+/**
+ * Checks an operator's password and counts the result: throws `signin_locked` during a lock-out
+ * (and when this wrong guess starts one). Counted under the row's lock, so guesses sent in
+ * parallel each count, and a right password that arrives after the lock-out began is refused.
+ */
+async function checkPassword(ctx: ServiceContext, operator: OperatorRow, password: string): Promise<'right' | 'wrong'> {
   if (isLockedOut(operator, ctx.now())) throw lockedOut(operator.lockedUntil!);
   const matches = await verifyPassword(password, operator.passwordHash);
-  // Counted under the row's lock: guesses sent in parallel each count, and a right password that
-  // arrives after the lock-out began is refused like a wrong one.
   const now = ctx.now();
   const record = await withTransaction(ctx.pool, async (tx) => {
     const current = await lockOperatorSignIns(tx, operator.id);
@@ -180,13 +183,22 @@ export async function signIn(ctx: ServiceContext, username: string, password: st
     return next;
   });
   if (isLockedOut(record, now)) {
-    ctx.log.warn({ operator: operator.username }, 'console sign-in refused: locked out');
+    ctx.log.warn({ operator: operator.username }, 'console password refused: locked out');
     throw lockedOut(record.lockedUntil!);
   }
-  if (!matches) {
-    ctx.log.warn({ operator: operator.username }, 'console sign-in failed');
+  if (!matches) ctx.log.warn({ operator: operator.username }, 'console password wrong');
+  return matches ? 'right' : 'wrong';
+}
+
+export async function signIn(ctx: ServiceContext, username: string, password: string): Promise<SignedIn> {
+  const refused = () => new PaycenterError('signin_failed', 'Wrong username or password.');
+  const operator = await findOperatorByUsername(ctx.pool, username);
+  if (!operator || operator.disabledAt) {
+    await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'))));
     throw refused();
   }
+  if ((await checkPassword(ctx, operator, password)) === 'wrong') throw refused();
+  const now = ctx.now();
   const token = randomBytes(32).toString('base64url');
   const session: SessionRow = {
     operatorId: operator.id,

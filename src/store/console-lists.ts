@@ -3,7 +3,7 @@
 // the caller asks for one row more than it shows to learn whether another page follows.
 // The statements are unnamed on purpose: their optional filters ($n IS NULL OR …) need a plan
 // made for the values given, which a prepared statement's generic plan would not be.
-import { queryOne, type Queryable, type Tx } from './db.ts';
+import { queryOne, type Queryable } from './db.ts';
 import type { EventType } from '../domain/events.ts';
 
 export interface ConsoleEventRow {
@@ -123,9 +123,9 @@ export async function findApp(q: Queryable, id: string): Promise<ConsoleAppRow |
   return queryOne<ConsoleAppRow>(q, 'console_find_app', `SELECT ${APP_COLUMNS} FROM apps WHERE id = $1`, [id]);
 }
 
-/** The app's row locked until the transaction ends, so two key rotations queue instead of racing. */
-export async function lockApp(tx: Tx, id: string): Promise<ConsoleAppRow | null> {
-  return queryOne<ConsoleAppRow>(tx, 'console_lock_app', `SELECT ${APP_COLUMNS} FROM apps WHERE id = $1 FOR UPDATE`, [id]);
+/** Replaces the app's key hash; null when there is no such app. One statement: two rotations queue on the row. */
+export async function setAppKeyHashReturning(q: Queryable, id: string, apiKeyHash: string): Promise<ConsoleAppRow | null> {
+  return queryOne<ConsoleAppRow>(q, 'console_set_app_key_hash', `UPDATE apps SET api_key_hash = $2 WHERE id = $1 RETURNING ${APP_COLUMNS}`, [id, apiKeyHash]);
 }
 
 /** A webhook endpoint as the console shows it: never its secret. */
@@ -141,7 +141,7 @@ export interface ConsoleEndpointRow {
 }
 
 /** Far above what an app uses; keeps a page bounded whatever is in the table. */
-export const ENDPOINTS_LISTED_MAX = 1000;
+const ENDPOINTS_LISTED_MAX = 1000;
 
 /** The endpoints (not deleted) of these apps, oldest first. */
 export async function listEndpointsOfApps(q: Queryable, appIds: readonly string[]): Promise<ConsoleEndpointRow[]> {

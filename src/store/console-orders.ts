@@ -2,7 +2,7 @@
 // page shows besides the merchant API's timeline (notification evidence, events with their
 // deliveries, operator actions). Every statement here is served by an index of 005_console.sql or
 // earlier; test/integration/console-queries.test.ts checks the plans on 100,000 orders.
-import { queryOne, type Queryable } from './db.ts';
+import type { Queryable } from './db.ts';
 import { ORDER_STATES, type OrderState } from '../domain/states.ts';
 import type { DeliveryState, DeliveryTarget } from './deliveries.ts';
 
@@ -116,10 +116,6 @@ function orderSearchQuery(filter: OrderFilter, limit: number): { text: string; v
 export async function searchOrders(q: Queryable, filter: OrderFilter, limit: number): Promise<OrderListRow[]> {
   const { rows } = await q.query<Omit<OrderListRow, 'cursor'> & { cursorAt: string }>(orderSearchQuery(filter, limit));
   return rows.map(({ cursorAt, ...row }) => ({ ...row, cursor: { createdAt: cursorAt, id: row.id } }));
-}
-
-export async function findAppName(q: Queryable, appId: string): Promise<string | null> {
-  return (await queryOne<{ name: string }>(q, 'console_app_name', 'SELECT name FROM apps WHERE id = $1', [appId]))?.name ?? null;
 }
 
 export interface NotificationEvidence {

@@ -58,18 +58,8 @@ export async function lockOperatorSignIns(q: Queryable, id: string): Promise<{ f
   return rows[0]!;
 }
 
-export async function recordSignInResult(
-  q: Queryable,
-  id: string,
-  failedSignins: number,
-  lockedUntil: Date | null,
-): Promise<void> {
-  await q.query(
-    `UPDATE operators SET failed_signins = $2, locked_until = $3,
-       last_failed_at = CASE WHEN $2 > failed_signins OR $3 IS DISTINCT FROM locked_until THEN now() ELSE last_failed_at END
-     WHERE id = $1`,
-    [id, failedSignins, lockedUntil],
-  );
+export async function recordSignInResult(q: Queryable, id: string, failedSignins: number, lockedUntil: Date | null): Promise<void> {
+  await q.query('UPDATE operators SET failed_signins = $2, locked_until = $3 WHERE id = $1', [id, failedSignins, lockedUntil]);
 }
 
 export async function setOperatorPassword(q: Queryable, id: string, passwordHash: string): Promise<void> {

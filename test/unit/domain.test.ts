@@ -5,7 +5,7 @@ import { decideOnTradeStatus, type AttemptFacts, type OrderFacts } from '../../s
 import { defaultQueryScheduleMs, firstQueryAt, nextQuery, type QueryPolicy } from '../../src/domain/schedule.ts';
 import { canonicalJson, orderFingerprint } from '../../src/domain/fingerprint.ts';
 import { isValidAmountMinor } from '../../src/domain/money.ts';
-import { newOutTradeNo } from '../../src/domain/ids.ts';
+import { isId, newId, newOutTradeNo } from '../../src/domain/ids.ts';
 import { returnUrlProblem, takesReturnUrl } from '../../src/domain/channels.ts';
 import type { TradeStatus } from '../../src/channels/types.ts';
 
@@ -280,5 +280,14 @@ describe('returnUrlProblem and takesReturnUrl', () => {
   it('accepts an http(s) URL with a query', () => {
     expect(returnUrlProblem('https://shop.example.com/orders/42?from=pay')).toBeNull();
     expect(returnUrlProblem('http://127.0.0.1:8080/demo/orders/ord_1')).toBeNull();
+  });
+});
+
+describe('isId', () => {
+  it('accepts what newId makes and nothing else', () => {
+    expect(isId('ord', newId('ord'))).toBe(true);
+    expect(isId('ord', newId('pay'))).toBe(false);
+    expect(isId('ord', 'ord_nosuchorder')).toBe(false);
+    expect(isId('ord', `ord_${'a'.repeat(21)}\u0000`)).toBe(false);
   });
 });

@@ -7,8 +7,9 @@ import { html, formatTime, type Html } from '../../html.ts';
 import { CONSOLE, csrfField, formField, layout, mayPerform, queryString, redirectWithNotice, sendPage } from '../page.ts';
 import { EVENT_TYPES, type EventType } from '../../domain/events.ts';
 import { maskUrl } from '../../domain/settings-view.ts';
-import { listApps, listEndpointsOfApps, type ConsoleAppRow, type ConsoleEndpointRow } from '../../store/console-lists.ts';
-import { addAppWebhookEndpoint, APP_NAME_LENGTH_MAX, createApp, rotateApiKey } from '../../services/apps.ts';
+import { findApp, listApps, listEndpointsOfApps, type ConsoleAppRow, type ConsoleEndpointRow } from '../../store/console-lists.ts';
+import { addAppWebhookEndpoint, APP_NAME_LENGTH_MAX, createApp, rotateApiKey, type NewApiKey } from '../../services/apps.ts';
+import { PaycenterError } from '../../domain/errors.ts';
 import { deleteWebhookEndpoint } from '../../services/webhook-endpoints.ts';
 import { performOperatorAction } from '../../services/operators.ts';
 import { badge, noteField, pageOf, PAGE_SIZE, pager, shownOnce } from './parts.ts';
@@ -82,9 +83,20 @@ function checkedEventTypes(req: FastifyRequest): EventType[] | undefined {
   return checked.length === 0 ? undefined : checked;
 }
 
+/** A new API key's page: the key once, with `explanation`. */
+function apiKeyPage(req: FastifyRequest, title: string, made: NewApiKey, explanation: string): Html {
+  return secretPage(req, title, html`<dt>App id</dt><dd class="mono">${made.appId}</dd>`, shownOnce('API key', made.apiKey, `Only its SHA-256 is stored. ${explanation}`));
+}
+
 export const appsPage: ConsolePage = (app, { ctx, config }) => {
+  const apiKeyFromConfig = config.apiKey !== undefined;
+
   app.get(APPS, async (req, reply) => {
     const after = queryString(req, 'after');
+    // An unknown cursor would silently show an empty page.
+    if (after !== undefined && !(await findApp(ctx.pool, after))) {
+      throw new PaycenterError('invalid_request', 'after: use the page links.', { field: 'after' });
+    }
     const { rows, more } = pageOf(await listApps(ctx.pool, after ?? null, PAGE_SIZE + 1));
     const endpoints = await listEndpointsOfApps(
       ctx.pool,
@@ -105,7 +117,7 @@ ${rows.map((a, n) =>
     a,
     endpoints.filter((e) => e.appId === a.id),
     n,
-    config.apiKey !== undefined,
+    apiKeyFromConfig,
   ),
 )}
 ${pager(APPS, {}, { name: 'after', current: after, next: more ? rows.at(-1)!.id : null }, { first: 'First', next: 'Next' })}`;
@@ -117,12 +129,7 @@ ${pager(APPS, {}, { name: 'after', current: after, next: more ? rows.at(-1)!.id 
     const made = await performOperatorAction(ctx, req.operator!, 'create_app', { target: name.trim(), note: formField(req, 'note') }, () => createApp(ctx, name));
     return sendPage(
       reply,
-      secretPage(
-        req,
-        `App ${made.name} created`,
-        html`<dt>App id</dt><dd class="mono">${made.appId}</dd>`,
-        shownOnce('API key', made.apiKey, 'Only its SHA-256 is stored. Give it to the service that calls the API as `Authorization: Bearer <key>`; if it is lost, rotate it.'),
-      ),
+      apiKeyPage(req, `App ${made.name} created`, made, 'Give it to the service that calls the API as `Authorization: Bearer <key>`; if it is lost, rotate it.'),
       201,
     );
   });
@@ -131,15 +138,7 @@ ${pager(APPS, {}, { name: 'after', current: after, next: more ? rows.at(-1)!.id 
     const rotated = await performOperatorAction(ctx, req.operator!, 'rotate_api_key', { target: req.params.id, note: formField(req, 'note') }, () =>
       rotateApiKey(ctx, req.params.id),
     );
-    return sendPage(
-      reply,
-      secretPage(
-        req,
-        `New API key for ${rotated.name}`,
-        html`<dt>App id</dt><dd class="mono">${rotated.appId}</dd>`,
-        shownOnce('API key', rotated.apiKey, `Only its SHA-256 is stored. ${KEY_CACHE_NOTE}`),
-      ),
-    );
+    return sendPage(reply, apiKeyPage(req, `New API key for ${rotated.name}`, rotated, KEY_CACHE_NOTE));
   });
 
   app.post<{ Params: { id: string } }>(`${APPS}/:id/webhook-endpoints`, async (req, reply) => {

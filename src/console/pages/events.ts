@@ -54,6 +54,9 @@ export const eventsPage: ConsolePage = (app, deps) => {
 
   app.get(EVENTS, async (req, reply) => {
     const filters = { type: queryString(req, 'type'), order: queryString(req, 'order')?.trim(), delivery: queryString(req, 'delivery') };
+    if (filters.type !== undefined && !Object.hasOwn(EVENT_TYPES, filters.type)) {
+      throw new PaycenterError('invalid_request', `type: one of ${Object.keys(EVENT_TYPES).join(', ')}.`, { field: 'type' });
+    }
     const before = cursorNumber(req, 'before');
     const { rows, more } = pageOf(
       await listConsoleEvents(

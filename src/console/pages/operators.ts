@@ -100,7 +100,7 @@ ${pager(OPERATORS, {}, { name: 'before', current: queryString(req, 'before'), ne
   });
 
   app.post(`${OPERATORS}/me/password`, async (req, reply) => {
-    await changeOwnPassword(ctx.pool, req.operator!.operatorId, formField(req, 'current'), formField(req, 'password'));
+    await changeOwnPassword(ctx, req.operator!.operatorId, formField(req, 'current'), formField(req, 'password'));
     req.log.info({ operator: req.operator!.username }, 'console password changed');
     return redirectWithNotice(reply, `${CONSOLE}/sign-in`, 'Password changed: sign in with the new one.');
   });

@@ -12,7 +12,7 @@ import type { OrderFilter, OrderListRow } from '../../store/console-orders.ts';
 import { findOrders, requireAnyOrder } from '../../services/operator-orders.ts';
 
 const ORDER_ID = /^ord_[A-Za-z0-9_-]{1,64}$/;
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z),(ord_[A-Za-z0-9_-]{1,64})$/;
+const CURSOR = /^([1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z),(ord_[A-Za-z0-9_-]{1,64})$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 const TEXT_FILTER_CHARS_MAX = 128;
@@ -33,6 +33,8 @@ function invalid(field: string, message: string): PaycenterError {
 function text(form: Form, field: 'merchantOrderNo' | 'customerId'): string | undefined {
   const value = form[field];
   if (value !== undefined && value.length > TEXT_FILTER_CHARS_MAX) throw invalid(field, `${field}: at most ${TEXT_FILTER_CHARS_MAX} characters.`);
+  // PostgreSQL's text cannot hold NUL: it would fail the statement instead of matching nothing.
+  if (value?.includes('\u0000')) throw invalid(field, `${field}: no NUL character.`);
   return value;
 }
 
@@ -47,12 +49,19 @@ function day(form: Form, field: 'from' | 'to', end: boolean): Date | undefined {
   return end ? new Date(at.getTime() + DAY_MS) : at;
 }
 
+/** An ISO instant whose fields are all in range: it reads back unchanged (to the second). */
+function isRealInstant(iso: string): boolean {
+  const at = new Date(iso);
+  return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 19) === iso.slice(0, 19);
+}
+
 function parseFilter(form: Form, after: string | undefined): OrderFilter {
   const { state, channel } = form;
   if (state !== undefined && !(ORDER_STATES as readonly string[]).includes(state)) throw invalid('state', `State: one of ${ORDER_STATES.join(', ')}.`);
   if (channel !== undefined && !(CHANNEL_NAMES as readonly string[]).includes(channel)) throw invalid('channel', `Channel: one of ${CHANNEL_NAMES.join(', ')}.`);
   const cursor = after === undefined ? undefined : CURSOR.exec(after);
-  if (cursor === null) throw invalid('after', 'This page link is damaged; start the search again.');
+  // The shape alone lets "2024-13-45T…" through, which PostgreSQL refuses as a timestamp.
+  if (cursor === null || (cursor && !isRealInstant(cursor[1]!))) throw invalid('after', 'This page link is damaged; start the search again.');
   return {
     merchantOrderNo: text(form, 'merchantOrderNo'),
     customerId: text(form, 'customerId'),

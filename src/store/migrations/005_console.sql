@@ -8,7 +8,6 @@ CREATE TABLE operators (
   password_hash    text NOT NULL,
   -- Sign-in failures since the last success; the lock-out counts them.
   failed_signins   integer NOT NULL DEFAULT 0,
-  last_failed_at   timestamptz,
   locked_until     timestamptz,
   disabled_at      timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now()
